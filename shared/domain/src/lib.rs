@@ -1,0 +1,21 @@
+//! The zerodesk domain: identifiers, roles and principals, permissions, tickets
+//! and their state machine, classification results and tenant policy.
+//! Pure data and rules: no AWS types, no I/O, nothing that can leak a secret.
+
+pub mod classification;
+pub mod ids;
+pub mod permissions;
+pub mod policy;
+pub mod principal;
+pub mod role;
+pub mod tenant;
+pub mod ticket;
+
+pub use classification::{Category, Classification, Decision, RiskFlag};
+pub use ids::{AccountRef, ConnectionId, CorrelationId, IdError, TenantId, TicketId};
+pub use permissions::{Action, is_allowed};
+pub use policy::{PolicyError, RateLimits, RetentionPolicy, TenantPolicy};
+pub use principal::{ClaimNames, ClaimsError, Principal, PrincipalScope};
+pub use role::Role;
+pub use tenant::{Tenant, TenantStatus};
+pub use ticket::{IllegalTransition, Ticket, TicketState};
