@@ -8,6 +8,7 @@ pub mod permissions;
 pub mod policy;
 pub mod principal;
 pub mod role;
+pub mod scope;
 pub mod tenant;
 pub mod ticket;
 
@@ -17,5 +18,6 @@ pub use permissions::{Action, is_allowed};
 pub use policy::{PolicyError, RateLimits, RetentionPolicy, TenantPolicy};
 pub use principal::{ClaimNames, ClaimsError, Principal, PrincipalScope};
 pub use role::Role;
+pub use scope::{ScopeOrigin, SystemTask, TenantScope};
 pub use tenant::{Tenant, TenantStatus};
 pub use ticket::{IllegalTransition, Ticket, TicketState};

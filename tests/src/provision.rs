@@ -1,0 +1,150 @@
+//! Provisions a fresh emulator from `template.yaml`: the tables (through the
+//! store crate's one table builder), a KMS key, the event bus, and an SQS
+//! queue that receives every zerodesk event so tests can see what was published.
+
+use aws_config::SdkConfig;
+use zerodesk_template::Template;
+
+use crate::{HarnessError, STAGE};
+
+/// Physical names of everything provisioned, as the functions' environment names them.
+#[derive(Debug, Clone)]
+pub struct ResourceNames {
+    pub stage: String,
+    pub tenants_table: String,
+    pub tickets_table: String,
+    pub audit_table: String,
+    pub idempotency_table: String,
+    pub kms_key_id: String,
+    pub event_bus_name: String,
+    /// Receives every event with source `zerodesk` on the bus.
+    pub events_queue_url: String,
+    pub tenant_access_role_arn: String,
+}
+
+impl ResourceNames {
+    /// The environment a function gets (docs/conventions.md), for tests that
+    /// run function code in-process or as a child.
+    pub fn function_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("STAGE", self.stage.clone()),
+            ("TENANTS_TABLE", self.tenants_table.clone()),
+            ("TICKETS_TABLE", self.tickets_table.clone()),
+            ("AUDIT_TABLE", self.audit_table.clone()),
+            ("IDEMPOTENCY_TABLE", self.idempotency_table.clone()),
+            ("KMS_KEY_ID", self.kms_key_id.clone()),
+            ("EVENT_BUS_NAME", self.event_bus_name.clone()),
+            ("TENANT_ACCESS_ROLE_ARN", self.tenant_access_role_arn.clone()),
+        ]
+    }
+}
+
+fn fail(what: &str) -> impl Fn(String) -> HarnessError + '_ {
+    move |e| HarnessError::Provision(format!("{what}: {e}"))
+}
+
+pub async fn provision(config: &SdkConfig) -> Result<ResourceNames, HarnessError> {
+    let template = Template::load(&Template::repository_template_path())
+        .map_err(|e| HarnessError::Provision(e.to_string()))?;
+    let dynamodb = aws_sdk_dynamodb::Client::new(config);
+    let mut table_name = std::collections::BTreeMap::new();
+    for def in template.tables().map_err(|e| HarnessError::Provision(e.to_string()))? {
+        let name = def.physical_name(STAGE);
+        zerodesk_store::schema::create_table(&dynamodb, &def, &name)
+            .await
+            .map_err(|e| fail("table")(error_chain(&e)))?;
+        table_name.insert(def.logical_id.clone(), name);
+    }
+    let table = |id: &str| {
+        table_name.get(id).cloned().ok_or_else(|| HarnessError::Provision(format!("template has no {id}")))
+    };
+
+    let kms = aws_sdk_kms::Client::new(config);
+    let key = kms
+        .create_key()
+        .description("zerodesk test data key")
+        .send()
+        .await
+        .map_err(|e| fail("kms key")(error_chain(&e)))?;
+    let kms_key_id = key
+        .key_metadata()
+        .map(|m| m.key_id().to_owned())
+        .ok_or_else(|| HarnessError::Provision("kms key has no id".into()))?;
+
+    let event_bus_name = format!("zerodesk-{STAGE}");
+    let events = aws_sdk_eventbridge::Client::new(config);
+    events
+        .create_event_bus()
+        .name(&event_bus_name)
+        .send()
+        .await
+        .map_err(|e| fail("event bus")(error_chain(&e)))?;
+
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("zerodesk-{STAGE}-all-events"))
+        .send()
+        .await
+        .map_err(|e| fail("queue")(error_chain(&e)))?;
+    let events_queue_url =
+        queue.queue_url().map(str::to_owned).ok_or_else(|| HarnessError::Provision("queue has no url".into()))?;
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&events_queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| fail("queue arn")(error_chain(&e)))?;
+    let queue_arn = attributes
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .cloned()
+        .ok_or_else(|| HarnessError::Provision("queue has no arn".into()))?;
+    events
+        .put_rule()
+        .name("all-zerodesk-events")
+        .event_bus_name(&event_bus_name)
+        .event_pattern(r#"{"source":["zerodesk"]}"#)
+        .send()
+        .await
+        .map_err(|e| fail("rule")(error_chain(&e)))?;
+    events
+        .put_targets()
+        .rule("all-zerodesk-events")
+        .event_bus_name(&event_bus_name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("test-queue")
+                .arn(queue_arn)
+                .build()
+                .map_err(|e| fail("target")(e.to_string()))?,
+        )
+        .send()
+        .await
+        .map_err(|e| fail("targets")(error_chain(&e)))?;
+
+    Ok(ResourceNames {
+        stage: STAGE.to_owned(),
+        tenants_table: table("TenantsTable")?,
+        tickets_table: table("TicketsTable")?,
+        audit_table: table("AuditTable")?,
+        idempotency_table: table("IdempotencyTable")?,
+        kms_key_id,
+        event_bus_name,
+        events_queue_url,
+        tenant_access_role_arn: format!("arn:aws:iam::123456789012:role/zerodesk-{STAGE}-tenant-access"),
+    })
+}
+
+/// The error and its sources, for the harness's own failure messages.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
