@@ -56,7 +56,9 @@ impl LocalAws {
                 rt.block_on(async {
                     let endpoint = moto::start().await.map_err(|e| e.to_string())?;
                     let config = sdk_config_for(&endpoint).await;
-                    let names = provision::provision(&config).await.map_err(|e| e.to_string())?;
+                    let names = provision::provision(&config)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     Ok(LocalAws { endpoint, names })
                 })
             })
@@ -80,7 +82,13 @@ pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "zerodesk-testkit"))
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "zerodesk-testkit",
+        ))
         .load()
         .await
 }

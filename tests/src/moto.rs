@@ -28,7 +28,9 @@ pub fn ensure_moto() -> Result<PathBuf, HarnessError> {
             return Ok(server);
         }
         if Instant::now() > deadline {
-            return Err(HarnessError::Virtualenv("timed out waiting for another installer".into()));
+            return Err(HarnessError::Virtualenv(
+                "timed out waiting for another installer".into(),
+            ));
         }
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -39,15 +41,21 @@ pub fn ensure_moto() -> Result<PathBuf, HarnessError> {
 
 fn install(root: &Path) -> Result<(), HarnessError> {
     let run = |cmd: &mut Command| -> Result<(), HarnessError> {
-        let status = cmd.status().map_err(|e| HarnessError::Virtualenv(e.to_string()))?;
+        let status = cmd
+            .status()
+            .map_err(|e| HarnessError::Virtualenv(e.to_string()))?;
         if status.success() {
             Ok(())
         } else {
-            Err(HarnessError::Virtualenv(format!("{cmd:?} exited with {status}")))
+            Err(HarnessError::Virtualenv(format!(
+                "{cmd:?} exited with {status}"
+            )))
         }
     };
     if !root.join(".venv/bin/pip").exists() {
-        run(Command::new("python3").args(["-m", "venv", ".venv"]).current_dir(root))?;
+        run(Command::new("python3")
+            .args(["-m", "venv", ".venv"])
+            .current_dir(root))?;
     }
     run(Command::new(root.join(".venv/bin/pip"))
         .args(["install", "-q", "-r", "infra/moto-requirements.txt"])
@@ -55,8 +63,12 @@ fn install(root: &Path) -> Result<(), HarnessError> {
 }
 
 fn free_port() -> Result<u16, HarnessError> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| HarnessError::Start(e.to_string()))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| HarnessError::Start(e.to_string()))
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| HarnessError::Start(e.to_string()))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| HarnessError::Start(e.to_string()))
 }
 
 /// Starts a server and waits until it answers; returns its endpoint URL.
@@ -81,11 +93,16 @@ pub async fn start() -> Result<String, HarnessError> {
     let endpoint = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Ok(endpoint);
         }
         if Instant::now() > deadline {
-            return Err(HarnessError::Start(format!("moto did not listen on port {port} within 60 s")));
+            return Err(HarnessError::Start(format!(
+                "moto did not listen on port {port} within 60 s"
+            )));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -34,7 +34,10 @@ impl ResourceNames {
             ("IDEMPOTENCY_TABLE", self.idempotency_table.clone()),
             ("KMS_KEY_ID", self.kms_key_id.clone()),
             ("EVENT_BUS_NAME", self.event_bus_name.clone()),
-            ("TENANT_ACCESS_ROLE_ARN", self.tenant_access_role_arn.clone()),
+            (
+                "TENANT_ACCESS_ROLE_ARN",
+                self.tenant_access_role_arn.clone(),
+            ),
         ]
     }
 }
@@ -48,7 +51,10 @@ pub async fn provision(config: &SdkConfig) -> Result<ResourceNames, HarnessError
         .map_err(|e| HarnessError::Provision(e.to_string()))?;
     let dynamodb = aws_sdk_dynamodb::Client::new(config);
     let mut table_name = std::collections::BTreeMap::new();
-    for def in template.tables().map_err(|e| HarnessError::Provision(e.to_string()))? {
+    for def in template
+        .tables()
+        .map_err(|e| HarnessError::Provision(e.to_string()))?
+    {
         let name = def.physical_name(STAGE);
         zerodesk_store::schema::create_table(&dynamodb, &def, &name)
             .await
@@ -56,7 +62,10 @@ pub async fn provision(config: &SdkConfig) -> Result<ResourceNames, HarnessError
         table_name.insert(def.logical_id.clone(), name);
     }
     let table = |id: &str| {
-        table_name.get(id).cloned().ok_or_else(|| HarnessError::Provision(format!("template has no {id}")))
+        table_name
+            .get(id)
+            .cloned()
+            .ok_or_else(|| HarnessError::Provision(format!("template has no {id}")))
     };
 
     let kms = aws_sdk_kms::Client::new(config);
@@ -87,8 +96,10 @@ pub async fn provision(config: &SdkConfig) -> Result<ResourceNames, HarnessError
         .send()
         .await
         .map_err(|e| fail("queue")(error_chain(&e)))?;
-    let events_queue_url =
-        queue.queue_url().map(str::to_owned).ok_or_else(|| HarnessError::Provision("queue has no url".into()))?;
+    let events_queue_url = queue
+        .queue_url()
+        .map(str::to_owned)
+        .ok_or_else(|| HarnessError::Provision("queue has no url".into()))?;
     let attributes = sqs
         .get_queue_attributes()
         .queue_url(&events_queue_url)
@@ -133,7 +144,9 @@ pub async fn provision(config: &SdkConfig) -> Result<ResourceNames, HarnessError
         kms_key_id,
         event_bus_name,
         events_queue_url,
-        tenant_access_role_arn: format!("arn:aws:iam::123456789012:role/zerodesk-{STAGE}-tenant-access"),
+        tenant_access_role_arn: format!(
+            "arn:aws:iam::123456789012:role/zerodesk-{STAGE}-tenant-access"
+        ),
     })
 }
 

@@ -11,9 +11,19 @@ async fn harness_provisions_every_table_from_the_template() {
     names.sort();
     assert_eq!(
         names,
-        ["zerodesk-test-audit", "zerodesk-test-idempotency", "zerodesk-test-tenants", "zerodesk-test-tickets"]
+        [
+            "zerodesk-test-audit",
+            "zerodesk-test-idempotency",
+            "zerodesk-test-tenants",
+            "zerodesk-test-tickets"
+        ]
     );
-    let described = client.describe_table().table_name(&aws.names.tickets_table).send().await.unwrap();
+    let described = client
+        .describe_table()
+        .table_name(&aws.names.tickets_table)
+        .send()
+        .await
+        .unwrap();
     let gsis: Vec<String> = described
         .table()
         .unwrap()

@@ -10,7 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// may be attacker-chosen text destined for a log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
-    #[error("tenant id must be 3-40 characters of a-z, 0-9 and '-', starting with a letter or digit")]
+    #[error(
+        "tenant id must be 3-40 characters of a-z, 0-9 and '-', starting with a letter or digit"
+    )]
     TenantId,
     #[error("ticket id must be a ULID")]
     TicketId,
@@ -85,10 +87,14 @@ pub struct ConnectionId(String);
 impl ConnectionId {
     pub fn parse(raw: &str) -> Result<Self, IdError> {
         let ok = (1..=64).contains(&raw.len())
-            && raw.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
-            });
-        if ok { Ok(Self(raw.to_owned())) } else { Err(IdError::ConnectionId) }
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(IdError::ConnectionId)
+        }
     }
 }
 string_newtype_impls!(ConnectionId);
@@ -100,7 +106,11 @@ pub struct CorrelationId(String);
 impl CorrelationId {
     pub fn parse(raw: &str) -> Result<Self, IdError> {
         let ok = (1..=128).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
-        if ok { Ok(Self(raw.to_owned())) } else { Err(IdError::CorrelationId) }
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(IdError::CorrelationId)
+        }
     }
 
     /// A fresh id for work that did not arrive with one.
@@ -207,7 +217,17 @@ mod tests {
     fn tenant_ids_accept_only_the_safe_alphabet() {
         assert!(TenantId::parse("demo").is_ok());
         assert!(TenantId::parse("acme-2").is_ok());
-        for bad in ["", "ab", "Demo", "a#b", "TENANT#x", "-abc", "a b c", "a/bc", &"x".repeat(41)] {
+        for bad in [
+            "",
+            "ab",
+            "Demo",
+            "a#b",
+            "TENANT#x",
+            "-abc",
+            "a b c",
+            "a/bc",
+            &"x".repeat(41),
+        ] {
             assert_eq!(TenantId::parse(bad), Err(IdError::TenantId), "{bad}");
         }
     }
@@ -217,7 +237,14 @@ mod tests {
         let a = AccountRef::parse(" Alice@Demo.Example ").unwrap();
         assert_eq!(a.as_str(), "alice@demo.example");
         assert_eq!(a.domain(), "demo.example");
-        for bad in ["alice", "@demo.example", "alice@", "alice@demo", "a b@demo.example", "alice@-demo.example"] {
+        for bad in [
+            "alice",
+            "@demo.example",
+            "alice@",
+            "alice@demo",
+            "a b@demo.example",
+            "alice@-demo.example",
+        ] {
             assert!(AccountRef::parse(bad).is_err(), "{bad}");
         }
     }

@@ -96,10 +96,16 @@ const ADMIN: &[Action] = &[
 /// The whole matrix. DESIGN section 2 is the source; the exhaustive test in
 /// this module restates it cell by cell.
 const GRANTS: &[(Role, &[Action])] = &[
-    (Role::TenantUser, &[A::FileTicket, A::ReadOwnTickets, A::SelfServiceAction]),
+    (
+        Role::TenantUser,
+        &[A::FileTicket, A::ReadOwnTickets, A::SelfServiceAction],
+    ),
     (Role::TenantManager, MANAGER),
     (Role::TenantAdmin, ADMIN),
-    (Role::TenantAuditor, &[A::ReadTenantTickets, A::ReadPolicy, A::ReadAudit]),
+    (
+        Role::TenantAuditor,
+        &[A::ReadTenantTickets, A::ReadPolicy, A::ReadAudit],
+    ),
     (Role::AutomationService, &[A::FileTicketOnBehalf]),
     (
         Role::PlatformOperator,
@@ -107,9 +113,18 @@ const GRANTS: &[(Role, &[Action])] = &[
     ),
     (
         Role::PlatformAdmin,
-        &[A::OnboardTenant, A::OffboardTenant, A::RestoreTenant, A::ManagePlatformRules, A::ReadPlatformAudit],
+        &[
+            A::OnboardTenant,
+            A::OffboardTenant,
+            A::RestoreTenant,
+            A::ManagePlatformRules,
+            A::ReadPlatformAudit,
+        ],
     ),
-    (Role::ReadonlyAuditor, &[A::PlatformReadTenant, A::ReadPlatformAudit]),
+    (
+        Role::ReadonlyAuditor,
+        &[A::PlatformReadTenant, A::ReadPlatformAudit],
+    ),
 ];
 
 pub fn is_allowed(role: Role, action: Action) -> bool {
@@ -163,7 +178,12 @@ mod tests {
     #[test]
     fn only_platform_roles_hold_platform_actions() {
         for role in Role::ALL.into_iter().filter(|r| !r.is_platform()) {
-            for a in [A::PlatformActOnTenant, A::PlatformReadTenant, A::OnboardTenant, A::OffboardTenant] {
+            for a in [
+                A::PlatformActOnTenant,
+                A::PlatformReadTenant,
+                A::OnboardTenant,
+                A::OffboardTenant,
+            ] {
                 assert!(!is_allowed(role, a));
             }
         }

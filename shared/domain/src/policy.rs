@@ -14,7 +14,11 @@ pub enum PolicyError {
     #[error("only password_reset and account_unlock can be automated")]
     NotAutomatable { field: &'static str },
     #[error("value out of the allowed range {min}..={max}")]
-    OutOfRange { field: &'static str, min: u32, max: u32 },
+    OutOfRange {
+        field: &'static str,
+        min: u32,
+        max: u32,
+    },
     #[error("too many entries (at most {max})")]
     TooMany { field: &'static str, max: usize },
     #[error("group names must be 1-256 characters")]
@@ -44,7 +48,10 @@ pub struct RetentionPolicy {
 
 impl Default for RetentionPolicy {
     fn default() -> Self {
-        Self { ticket_days: 730, audit_days: 730 }
+        Self {
+            ticket_days: 730,
+            audit_days: 730,
+        }
     }
 }
 
@@ -59,7 +66,10 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        Self { per_account_per_hour: 3, per_tenant_per_hour: 100 }
+        Self {
+            per_account_per_hour: 3,
+            per_tenant_per_hour: 100,
+        }
     }
 }
 
@@ -84,21 +94,50 @@ pub struct TenantPolicy {
 impl TenantPolicy {
     pub fn validate(&self) -> Result<(), PolicyError> {
         if self.auto_resolve.iter().any(|c| !c.is_automatable()) {
-            return Err(PolicyError::NotAutomatable { field: "auto_resolve" });
+            return Err(PolicyError::NotAutomatable {
+                field: "auto_resolve",
+            });
         }
         if self.protected_accounts.len() > 1000 {
-            return Err(PolicyError::TooMany { field: "protected_accounts", max: 1000 });
+            return Err(PolicyError::TooMany {
+                field: "protected_accounts",
+                max: 1000,
+            });
         }
         if self.protected_groups.len() > 100 {
-            return Err(PolicyError::TooMany { field: "protected_groups", max: 100 });
+            return Err(PolicyError::TooMany {
+                field: "protected_groups",
+                max: 100,
+            });
         }
-        if self.protected_groups.iter().any(|g| g.is_empty() || g.len() > 256) {
-            return Err(PolicyError::BadGroup { field: "protected_groups" });
+        if self
+            .protected_groups
+            .iter()
+            .any(|g| g.is_empty() || g.len() > 256)
+        {
+            return Err(PolicyError::BadGroup {
+                field: "protected_groups",
+            });
         }
-        range("retention.ticket_days", self.retention.ticket_days, 30, 3650)?;
+        range(
+            "retention.ticket_days",
+            self.retention.ticket_days,
+            30,
+            3650,
+        )?;
         range("retention.audit_days", self.retention.audit_days, 365, 3650)?;
-        range("rate_limits.per_account_per_hour", self.rate_limits.per_account_per_hour, 1, 20)?;
-        range("rate_limits.per_tenant_per_hour", self.rate_limits.per_tenant_per_hour, 1, 10_000)?;
+        range(
+            "rate_limits.per_account_per_hour",
+            self.rate_limits.per_account_per_hour,
+            1,
+            20,
+        )?;
+        range(
+            "rate_limits.per_tenant_per_hour",
+            self.rate_limits.per_tenant_per_hour,
+            1,
+            10_000,
+        )?;
         Ok(())
     }
 
@@ -132,7 +171,10 @@ mod tests {
 
     #[test]
     fn mfa_can_never_be_automated() {
-        let p = TenantPolicy { auto_resolve: [Category::MfaReset].into(), ..Default::default() };
+        let p = TenantPolicy {
+            auto_resolve: [Category::MfaReset].into(),
+            ..Default::default()
+        };
         assert_eq!(p.validate().unwrap_err().field(), "auto_resolve");
         assert!(!p.automates(Category::MfaReset));
     }
@@ -147,9 +189,10 @@ mod tests {
     #[test]
     fn unknown_policy_fields_are_refused() {
         assert!(serde_json::from_str::<TenantPolicy>(r#"{"auto_resolve":[],"bogus":1}"#).is_err());
-        let p: TenantPolicy =
-            serde_json::from_str(r#"{"auto_resolve":["password_reset"],"protected_accounts":["Root@X.example"]}"#)
-                .unwrap();
+        let p: TenantPolicy = serde_json::from_str(
+            r#"{"auto_resolve":["password_reset"],"protected_accounts":["Root@X.example"]}"#,
+        )
+        .unwrap();
         assert!(p.automates(Category::PasswordReset));
         assert!(p.is_protected(&AccountRef::parse("root@x.example").unwrap()));
     }

@@ -87,7 +87,10 @@ impl Principal {
             None => None,
             Some(raw) => Some(AccountRef::parse(raw).map_err(|_| ClaimsError::MalformedEmail)?),
         };
-        let tenant_claim = claims.get(&names.tenant).map(|t| t.trim()).filter(|t| !t.is_empty());
+        let tenant_claim = claims
+            .get(&names.tenant)
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty());
         let scope = if role.is_platform() {
             if tenant_claim.is_some() {
                 return Err(ClaimsError::PlatformRoleWithTenant);
@@ -97,7 +100,12 @@ impl Principal {
             let raw = tenant_claim.ok_or(ClaimsError::MissingTenant)?;
             PrincipalScope::Tenant(TenantId::parse(raw).map_err(|_| ClaimsError::MalformedTenant)?)
         };
-        Ok(Principal { subject, email, role, scope })
+        Ok(Principal {
+            subject,
+            email,
+            role,
+            scope,
+        })
     }
 
     /// The tenant this principal is bound to, if it is a tenant principal.
@@ -111,7 +119,10 @@ impl Principal {
 
 /// `"tenant_user"` or `"[tenant_user]"`; exactly one known role must remain.
 fn parse_role(raw: Option<&String>) -> Result<Role, ClaimsError> {
-    let raw = raw.map(|r| r.trim()).filter(|r| !r.is_empty()).ok_or(ClaimsError::MissingRole)?;
+    let raw = raw
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .ok_or(ClaimsError::MissingRole)?;
     let values = split_array_claim(raw);
     if values.is_empty() {
         return Err(ClaimsError::MissingRole);
@@ -132,7 +143,11 @@ fn parse_role(raw: Option<&String>) -> Result<Role, ClaimsError> {
 /// API Gateway's string form of an array claim is `[a b c]`.
 pub fn split_array_claim(raw: &str) -> Vec<&str> {
     match raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        Some(inner) => inner.split([' ', ',']).map(str::trim).filter(|s| !s.is_empty()).collect(),
+        Some(inner) => inner
+            .split([' ', ','])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect(),
         None => vec![raw],
     }
 }
@@ -142,7 +157,10 @@ mod tests {
     use super::*;
 
     fn claims(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Principal, ClaimsError> {
@@ -166,40 +184,72 @@ mod tests {
     #[test]
     fn each_refusal_has_its_own_error() {
         assert_eq!(parse(&[]), Err(ClaimsError::NoClaims));
-        assert_eq!(parse(&[("role", "tenant_user"), ("sub", "s")]), Err(ClaimsError::MissingTenant));
         assert_eq!(
-            parse(&[("tenant_id", "de#mo"), ("role", "tenant_user"), ("sub", "s")]),
+            parse(&[("role", "tenant_user"), ("sub", "s")]),
+            Err(ClaimsError::MissingTenant)
+        );
+        assert_eq!(
+            parse(&[
+                ("tenant_id", "de#mo"),
+                ("role", "tenant_user"),
+                ("sub", "s")
+            ]),
             Err(ClaimsError::MalformedTenant)
         );
         assert_eq!(
             parse(&[("tenant_id", "demo"), ("role", "superuser"), ("sub", "s")]),
             Err(ClaimsError::UnknownRole)
         );
-        assert_eq!(parse(&[("tenant_id", "demo"), ("sub", "s")]), Err(ClaimsError::MissingRole));
+        assert_eq!(
+            parse(&[("tenant_id", "demo"), ("sub", "s")]),
+            Err(ClaimsError::MissingRole)
+        );
         assert_eq!(
             parse(&[("tenant_id", "demo"), ("role", "tenant_user")]),
             Err(ClaimsError::MissingSubject)
         );
         assert_eq!(
-            parse(&[("tenant_id", "demo"), ("role", "tenant_user"), ("sub", "s"), ("email", "nope")]),
+            parse(&[
+                ("tenant_id", "demo"),
+                ("role", "tenant_user"),
+                ("sub", "s"),
+                ("email", "nope")
+            ]),
             Err(ClaimsError::MalformedEmail)
         );
         assert_eq!(
-            parse(&[("tenant_id", "demo"), ("role", "[tenant_user tenant_admin]"), ("sub", "s")]),
+            parse(&[
+                ("tenant_id", "demo"),
+                ("role", "[tenant_user tenant_admin]"),
+                ("sub", "s")
+            ]),
             Err(ClaimsError::AmbiguousRole)
         );
         assert_eq!(
-            parse(&[("tenant_id", "demo"), ("role", "platform_admin"), ("sub", "s")]),
+            parse(&[
+                ("tenant_id", "demo"),
+                ("role", "platform_admin"),
+                ("sub", "s")
+            ]),
             Err(ClaimsError::PlatformRoleWithTenant)
         );
     }
 
     #[test]
     fn array_claims_with_one_role_are_accepted() {
-        let p = parse(&[("tenant_id", "demo"), ("role", "[tenant_manager]"), ("sub", "s")]).unwrap();
+        let p = parse(&[
+            ("tenant_id", "demo"),
+            ("role", "[tenant_manager]"),
+            ("sub", "s"),
+        ])
+        .unwrap();
         assert_eq!(p.role, Role::TenantManager);
-        let p = parse(&[("tenant_id", "demo"), ("role", "[tenant_manager tenant_manager]"), ("sub", "s")])
-            .unwrap();
+        let p = parse(&[
+            ("tenant_id", "demo"),
+            ("role", "[tenant_manager tenant_manager]"),
+            ("sub", "s"),
+        ])
+        .unwrap();
         assert_eq!(p.role, Role::TenantManager);
     }
 
@@ -211,12 +261,23 @@ mod tests {
             subject: "sub".into(),
             email: "email".into(),
         };
-        let c = claims(&[("custom:tenant", "acme"), ("cognito:groups", "[tenant_admin]"), ("sub", "x")]);
+        let c = claims(&[
+            ("custom:tenant", "acme"),
+            ("cognito:groups", "[tenant_admin]"),
+            ("sub", "x"),
+        ]);
         let p = Principal::from_claims(&c, &names).unwrap();
         assert_eq!(p.role, Role::TenantAdmin);
         // the default names are not consulted
-        let c = claims(&[("tenant_id", "acme"), ("role", "tenant_admin"), ("sub", "x")]);
-        assert_eq!(Principal::from_claims(&c, &names), Err(ClaimsError::MissingRole));
+        let c = claims(&[
+            ("tenant_id", "acme"),
+            ("role", "tenant_admin"),
+            ("sub", "x"),
+        ]);
+        assert_eq!(
+            Principal::from_claims(&c, &names),
+            Err(ClaimsError::MissingRole)
+        );
     }
 
     #[test]

@@ -48,7 +48,10 @@ impl Role {
     /// Platform roles are not bound to a tenant by their token; they reach a
     /// tenant only through `/platform/tenants/{tenant}/...`, audited.
     pub fn is_platform(self) -> bool {
-        matches!(self, Role::PlatformOperator | Role::PlatformAdmin | Role::ReadonlyAuditor)
+        matches!(
+            self,
+            Role::PlatformOperator | Role::PlatformAdmin | Role::ReadonlyAuditor
+        )
     }
 }
 

@@ -37,23 +37,39 @@ impl TenantScope {
     /// The scope of a tenant principal's own tenant; `None` for platform roles.
     pub fn for_principal(principal: &Principal) -> Option<TenantScope> {
         match &principal.scope {
-            PrincipalScope::Tenant(t) => Some(TenantScope { tenant: t.clone(), origin: ScopeOrigin::Principal }),
+            PrincipalScope::Tenant(t) => Some(TenantScope {
+                tenant: t.clone(),
+                origin: ScopeOrigin::Principal,
+            }),
             PrincipalScope::Platform => None,
         }
     }
 
     /// A platform principal reaching one tenant through `/platform/tenants/{tenant}`.
     /// The caller must record the access in that tenant's trail.
-    pub fn for_platform_access(principal: &Principal, tenant: TenantId, action: Action) -> Option<TenantScope> {
-        let platform_action = matches!(action, Action::PlatformReadTenant | Action::PlatformActOnTenant);
-        (principal.role.is_platform() && platform_action && is_allowed(principal.role, action)).then(|| TenantScope {
-            tenant,
-            origin: ScopeOrigin::PlatformAccess { operator: principal.subject.clone() },
-        })
+    pub fn for_platform_access(
+        principal: &Principal,
+        tenant: TenantId,
+        action: Action,
+    ) -> Option<TenantScope> {
+        let platform_action = matches!(
+            action,
+            Action::PlatformReadTenant | Action::PlatformActOnTenant
+        );
+        (principal.role.is_platform() && platform_action && is_allowed(principal.role, action))
+            .then(|| TenantScope {
+                tenant,
+                origin: ScopeOrigin::PlatformAccess {
+                    operator: principal.subject.clone(),
+                },
+            })
     }
 
     pub fn for_system_task(tenant: TenantId, task: SystemTask) -> TenantScope {
-        TenantScope { tenant, origin: ScopeOrigin::System(task) }
+        TenantScope {
+            tenant,
+            origin: ScopeOrigin::System(task),
+        }
     }
 
     pub fn tenant(&self) -> &TenantId {
@@ -98,13 +114,24 @@ mod tests {
     fn only_platform_roles_get_platform_access() {
         let t = TenantId::parse("demo").unwrap();
         let op = principal(Role::PlatformOperator, None);
-        assert!(TenantScope::for_platform_access(&op, t.clone(), Action::PlatformReadTenant).is_some());
+        assert!(
+            TenantScope::for_platform_access(&op, t.clone(), Action::PlatformReadTenant).is_some()
+        );
         let admin = principal(Role::PlatformAdmin, None);
-        assert!(TenantScope::for_platform_access(&admin, t.clone(), Action::PlatformReadTenant).is_none());
+        assert!(
+            TenantScope::for_platform_access(&admin, t.clone(), Action::PlatformReadTenant)
+                .is_none()
+        );
         let user = principal(Role::TenantAdmin, Some("other"));
-        assert!(TenantScope::for_platform_access(&user, t.clone(), Action::PlatformReadTenant).is_none());
+        assert!(
+            TenantScope::for_platform_access(&user, t.clone(), Action::PlatformReadTenant)
+                .is_none()
+        );
         let auditor = principal(Role::ReadonlyAuditor, None);
-        assert!(TenantScope::for_platform_access(&auditor, t.clone(), Action::PlatformActOnTenant).is_none());
+        assert!(
+            TenantScope::for_platform_access(&auditor, t.clone(), Action::PlatformActOnTenant)
+                .is_none()
+        );
         assert!(TenantScope::for_platform_access(&op, t, Action::ReadAudit).is_none());
     }
 }

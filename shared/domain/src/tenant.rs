@@ -34,7 +34,9 @@ impl TenantStatus {
     /// Whether an offboarded tenant's data is due for the purge at `now`.
     pub fn purge_due(&self, now: DateTime<Utc>) -> bool {
         match self {
-            TenantStatus::Offboarding { since } => now - *since > Duration::days(OFFBOARDING_GRACE_DAYS),
+            TenantStatus::Offboarding { since } => {
+                now - *since > Duration::days(OFFBOARDING_GRACE_DAYS)
+            }
             _ => false,
         }
     }
@@ -42,7 +44,9 @@ impl TenantStatus {
     /// Restore is allowed only within the grace period.
     pub fn can_restore(&self, now: DateTime<Utc>) -> bool {
         match self {
-            TenantStatus::Offboarding { since } => now - *since <= Duration::days(OFFBOARDING_GRACE_DAYS),
+            TenantStatus::Offboarding { since } => {
+                now - *since <= Duration::days(OFFBOARDING_GRACE_DAYS)
+            }
             _ => false,
         }
     }

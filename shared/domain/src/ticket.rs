@@ -51,7 +51,10 @@ impl TicketState {
     }
 
     pub fn is_terminal(self) -> bool {
-        matches!(self, TicketState::Resolved | TicketState::Escalated | TicketState::Rejected)
+        matches!(
+            self,
+            TicketState::Resolved | TicketState::Escalated | TicketState::Rejected
+        )
     }
 
     pub fn can_become(self, to: TicketState) -> bool {
@@ -72,7 +75,11 @@ impl TicketState {
     }
 
     pub fn transition(self, to: TicketState) -> Result<TicketState, IllegalTransition> {
-        if self.can_become(to) { Ok(to) } else { Err(IllegalTransition { from: self, to }) }
+        if self.can_become(to) {
+            Ok(to)
+        } else {
+            Err(IllegalTransition { from: self, to })
+        }
     }
 }
 
@@ -101,7 +108,10 @@ pub struct Ticket {
 impl Ticket {
     /// Whether the ticket is about the requester's own account.
     pub fn is_self_service(&self) -> bool {
-        self.classification.target.as_ref().is_none_or(|t| *t == self.requester)
+        self.classification
+            .target
+            .as_ref()
+            .is_none_or(|t| *t == self.requester)
     }
 }
 

@@ -2,4 +2,21 @@
 //! limits. Every tenant-data call takes a `TenantScope` and builds its keys
 //! from it; nothing here reads tenant data without one, and nothing Scans.
 
+mod error;
+mod item;
+mod page;
+
+pub mod idempotency;
+pub mod rate_limit;
 pub mod schema;
+pub mod tenants;
+pub mod tickets;
+
+pub use error::StoreError;
+pub use idempotency::{
+    Claim, IdempotencyConfig, IdempotencyError, IdempotencyKey, IdempotencyStore,
+};
+pub use page::{MAX_PAGE_SIZE, Page, PageRequest};
+pub use rate_limit::{RateBucket, RateLimitError, RateLimiter};
+pub use tenants::{ConnectionMetadata, TenantRepo};
+pub use tickets::TicketRepo;

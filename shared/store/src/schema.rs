@@ -23,12 +23,22 @@ pub enum ProvisionError {
 }
 
 /// Creates one table with its indexes and TTL; an existing table is an error.
-pub async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result<(), ProvisionError> {
+pub async fn create_table(
+    client: &Client,
+    def: &TableDef,
+    name: &str,
+) -> Result<(), ProvisionError> {
     let sdk = |operation: &'static str| {
         let table = name.to_owned();
-        move |e: Box<dyn std::error::Error + Send + Sync>| ProvisionError::Sdk { table, operation, source: e }
+        move |e: Box<dyn std::error::Error + Send + Sync>| ProvisionError::Sdk {
+            table,
+            operation,
+            source: e,
+        }
     };
-    let bad = || ProvisionError::Definition { table: name.to_owned() };
+    let bad = || ProvisionError::Definition {
+        table: name.to_owned(),
+    };
     let mut attributes: Vec<&KeyDef> = vec![&def.hash_key];
     attributes.extend(def.range_key.as_ref());
     for g in &def.gsis {
@@ -38,7 +48,10 @@ pub async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result
     attributes.sort_by(|a, b| a.name.cmp(&b.name));
     attributes.dedup_by(|a, b| a.name == b.name);
 
-    let mut request = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest);
     for a in attributes {
         request = request.attribute_definitions(
             AttributeDefinition::builder()
@@ -54,19 +67,30 @@ pub async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result
     for g in &def.gsis {
         let mut index = GlobalSecondaryIndex::builder()
             .index_name(&g.name)
-            .projection(Projection::builder().projection_type(ProjectionType::from(g.projection.as_str())).build());
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::from(g.projection.as_str()))
+                    .build(),
+            );
         for k in key_schema(&g.hash_key, g.range_key.as_ref()).map_err(|_| bad())? {
             index = index.key_schema(k);
         }
         request = request.global_secondary_indexes(index.build().map_err(|_| bad())?);
     }
-    request.send().await.map_err(|e| sdk("CreateTable")(Box::new(e)))?;
+    request
+        .send()
+        .await
+        .map_err(|e| sdk("CreateTable")(Box::new(e)))?;
     if let Some(ttl) = &def.ttl_attribute {
         client
             .update_time_to_live()
             .table_name(name)
             .time_to_live_specification(
-                TimeToLiveSpecification::builder().attribute_name(ttl).enabled(true).build().map_err(|_| bad())?,
+                TimeToLiveSpecification::builder()
+                    .attribute_name(ttl)
+                    .enabled(true)
+                    .build()
+                    .map_err(|_| bad())?,
             )
             .send()
             .await
@@ -87,9 +111,19 @@ fn key_schema(
     hash: &KeyDef,
     range: Option<&KeyDef>,
 ) -> Result<Vec<KeySchemaElement>, aws_sdk_dynamodb::error::BuildError> {
-    let mut keys = vec![KeySchemaElement::builder().attribute_name(&hash.name).key_type(KeyType::Hash).build()?];
+    let mut keys = vec![
+        KeySchemaElement::builder()
+            .attribute_name(&hash.name)
+            .key_type(KeyType::Hash)
+            .build()?,
+    ];
     if let Some(r) = range {
-        keys.push(KeySchemaElement::builder().attribute_name(&r.name).key_type(KeyType::Range).build()?);
+        keys.push(
+            KeySchemaElement::builder()
+                .attribute_name(&r.name)
+                .key_type(KeyType::Range)
+                .build()?,
+        );
     }
     Ok(keys)
 }

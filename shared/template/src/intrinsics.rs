@@ -51,10 +51,19 @@ pub(crate) fn sub_string(value: &serde_yaml::Value) -> Option<String> {
 pub enum Intrinsic {
     Literal(String),
     Ref(String),
-    GetAtt { resource: String, attribute: String },
+    GetAtt {
+        resource: String,
+        attribute: String,
+    },
     /// `!Sub` pattern with its own variables (the list form), if any.
-    Sub { pattern: String, vars: BTreeMap<String, Intrinsic> },
-    Join { delimiter: String, parts: Vec<Intrinsic> },
+    Sub {
+        pattern: String,
+        vars: BTreeMap<String, Intrinsic>,
+    },
+    Join {
+        delimiter: String,
+        parts: Vec<Intrinsic>,
+    },
     /// A function these readers do not evaluate (`!If`, `!Select`, ...).
     Unsupported(String),
 }
@@ -83,7 +92,9 @@ impl Intrinsic {
             Value::String(s) => Intrinsic::Literal(s.clone()),
             Value::Number(n) => Intrinsic::Literal(n.to_string()),
             Value::Bool(b) => Intrinsic::Literal(b.to_string()),
-            Value::Tagged(tagged) => Intrinsic::from_function(&tagged.tag.to_string(), &tagged.value),
+            Value::Tagged(tagged) => {
+                Intrinsic::from_function(&tagged.tag.to_string(), &tagged.value)
+            }
             Value::Mapping(m) if m.len() == 1 => match m.iter().next() {
                 Some((Value::String(k), v)) if k == "Ref" || k.starts_with("Fn::") => {
                     Intrinsic::from_function(k.trim_start_matches("Fn::"), v)
@@ -104,34 +115,54 @@ impl Intrinsic {
             },
             "GetAtt" => {
                 let pair = match arg {
-                    serde_yaml::Value::String(s) => s.split_once('.').map(|(r, a)| (r.to_owned(), a.to_owned())),
+                    serde_yaml::Value::String(s) => {
+                        s.split_once('.').map(|(r, a)| (r.to_owned(), a.to_owned()))
+                    }
                     serde_yaml::Value::Sequence(items) => match items.as_slice() {
-                        [r, a] => r.as_str().zip(a.as_str()).map(|(r, a)| (r.to_owned(), a.to_owned())),
+                        [r, a] => r
+                            .as_str()
+                            .zip(a.as_str())
+                            .map(|(r, a)| (r.to_owned(), a.to_owned())),
                         _ => None,
                     },
                     _ => None,
                 };
                 match pair {
-                    Some((resource, attribute)) => Intrinsic::GetAtt { resource, attribute },
+                    Some((resource, attribute)) => Intrinsic::GetAtt {
+                        resource,
+                        attribute,
+                    },
                     None => Intrinsic::Unsupported("GetAtt of unexpected shape".to_owned()),
                 }
             }
             "Sub" => match arg {
-                serde_yaml::Value::String(s) => Intrinsic::Sub { pattern: s.clone(), vars: BTreeMap::new() },
+                serde_yaml::Value::String(s) => Intrinsic::Sub {
+                    pattern: s.clone(),
+                    vars: BTreeMap::new(),
+                },
                 serde_yaml::Value::Sequence(items) => match items.as_slice() {
-                    [serde_yaml::Value::String(p), serde_yaml::Value::Mapping(m)] => Intrinsic::Sub {
-                        pattern: p.clone(),
-                        vars: m
-                            .iter()
-                            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), Intrinsic::from_yaml(v))))
-                            .collect(),
-                    },
+                    [serde_yaml::Value::String(p), serde_yaml::Value::Mapping(m)] => {
+                        Intrinsic::Sub {
+                            pattern: p.clone(),
+                            vars: m
+                                .iter()
+                                .filter_map(|(k, v)| {
+                                    Some((k.as_str()?.to_owned(), Intrinsic::from_yaml(v)))
+                                })
+                                .collect(),
+                        }
+                    }
                     _ => Intrinsic::Unsupported("Sub of unexpected shape".to_owned()),
                 },
                 _ => Intrinsic::Unsupported("Sub of unexpected shape".to_owned()),
             },
             "Join" => match arg.as_sequence().map(Vec::as_slice) {
-                Some([serde_yaml::Value::String(d), serde_yaml::Value::Sequence(parts)]) => Intrinsic::Join {
+                Some(
+                    [
+                        serde_yaml::Value::String(d),
+                        serde_yaml::Value::Sequence(parts),
+                    ],
+                ) => Intrinsic::Join {
                     delimiter: d.clone(),
                     parts: parts.iter().map(Intrinsic::from_yaml).collect(),
                 },
@@ -154,13 +185,19 @@ impl Intrinsic {
     pub fn resolve(&self, r: &dyn Resolve) -> Result<String, ResolveError> {
         match self {
             Intrinsic::Literal(s) => Ok(s.clone()),
-            Intrinsic::Ref(name) => r.reference(name).ok_or_else(|| ResolveError::Unresolved(name.clone())),
-            Intrinsic::GetAtt { resource, attribute } => r
+            Intrinsic::Ref(name) => r
+                .reference(name)
+                .ok_or_else(|| ResolveError::Unresolved(name.clone())),
+            Intrinsic::GetAtt {
+                resource,
+                attribute,
+            } => r
                 .attribute(resource, attribute)
                 .ok_or_else(|| ResolveError::Unresolved(format!("{resource}.{attribute}"))),
             Intrinsic::Sub { pattern, vars } => resolve_sub(pattern, vars, r),
             Intrinsic::Join { delimiter, parts } => {
-                let parts: Result<Vec<String>, ResolveError> = parts.iter().map(|p| p.resolve(r)).collect();
+                let parts: Result<Vec<String>, ResolveError> =
+                    parts.iter().map(|p| p.resolve(r)).collect();
                 Ok(parts?.join(delimiter))
             }
             Intrinsic::Unsupported(name) => Err(ResolveError::Unsupported(name.clone())),
@@ -197,7 +234,9 @@ fn resolve_sub(
                 .ok_or_else(|| ResolveError::Unresolved(name.to_owned()))?;
             out.push_str(&value);
         } else {
-            let value = r.reference(name).ok_or_else(|| ResolveError::Unresolved(name.to_owned()))?;
+            let value = r
+                .reference(name)
+                .ok_or_else(|| ResolveError::Unresolved(name.to_owned()))?;
             out.push_str(&value);
         }
         rest = &after[end + 1..];
@@ -221,7 +260,8 @@ mod tests {
             }
         }
         fn attribute(&self, resource: &str, attribute: &str) -> Option<String> {
-            (resource == "DataKey" && attribute == "Arn").then(|| "arn:aws:kms:us-east-1:1:key/k".to_owned())
+            (resource == "DataKey" && attribute == "Arn")
+                .then(|| "arn:aws:kms:us-east-1:1:key/k".to_owned())
         }
     }
 
@@ -241,7 +281,10 @@ mod tests {
     fn short_and_long_forms_parse_to_the_same_value() {
         assert_eq!(parse("!Ref Table"), Intrinsic::Ref("Table".to_owned()));
         assert_eq!(parse("{Ref: Table}"), Intrinsic::Ref("Table".to_owned()));
-        let get_att = Intrinsic::GetAtt { resource: "DataKey".to_owned(), attribute: "Arn".to_owned() };
+        let get_att = Intrinsic::GetAtt {
+            resource: "DataKey".to_owned(),
+            attribute: "Arn".to_owned(),
+        };
         assert_eq!(parse("!GetAtt DataKey.Arn"), get_att);
         assert_eq!(parse("!GetAtt [DataKey, Arn]"), get_att);
         assert_eq!(parse("{'Fn::GetAtt': [DataKey, Arn]}"), get_att);
@@ -251,7 +294,10 @@ mod tests {
     #[test]
     fn sub_resolves_parameters_pseudo_parameters_attributes_and_its_own_vars() {
         let value = parse("!Sub '${Table}/${AWS::Region}/${DataKey.Arn}/${!Kept}'");
-        assert_eq!(value.resolve(&Fixed).unwrap(), "zerodesk-local-t/us-east-1/arn:aws:kms:us-east-1:1:key/k/${Kept}");
+        assert_eq!(
+            value.resolve(&Fixed).unwrap(),
+            "zerodesk-local-t/us-east-1/arn:aws:kms:us-east-1:1:key/k/${Kept}"
+        );
         let list_form = parse("!Sub ['${Name}-x', {Name: !Ref Stage}]");
         assert_eq!(list_form.resolve(&Fixed).unwrap(), "local-x");
     }
@@ -264,8 +310,17 @@ mod tests {
 
     #[test]
     fn unknown_reference_and_unsupported_function_are_errors() {
-        assert_eq!(parse("!Ref Nope").resolve(&Fixed), Err(ResolveError::Unresolved("Nope".to_owned())));
-        assert_eq!(parse("!Sub 'x-${Nope}'").resolve(&Fixed), Err(ResolveError::Unresolved("Nope".to_owned())));
-        assert!(matches!(parse("!If [C, a, b]").resolve(&Fixed), Err(ResolveError::Unsupported(_))));
+        assert_eq!(
+            parse("!Ref Nope").resolve(&Fixed),
+            Err(ResolveError::Unresolved("Nope".to_owned()))
+        );
+        assert_eq!(
+            parse("!Sub 'x-${Nope}'").resolve(&Fixed),
+            Err(ResolveError::Unresolved("Nope".to_owned()))
+        );
+        assert!(matches!(
+            parse("!If [C, a, b]").resolve(&Fixed),
+            Err(ResolveError::Unsupported(_))
+        ));
     }
 }

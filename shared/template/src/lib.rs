@@ -2,13 +2,24 @@
 //! test harness, the local stack and the checks provision and route exactly
 //! what is deployed. Read-only: it never writes or rewrites the template.
 
+mod functions;
+mod http_api;
 mod intrinsics;
+mod parameters;
+mod resources;
 mod tables;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use intrinsics::substitute;
+pub use functions::{
+    DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECS, EventDef, EventSource, FunctionDef, RouteAuth,
+    RouteDef, RuleDef, ScheduleDef, ScheduleKind,
+};
+pub use http_api::{HttpApiDef, JwtAuthorizerDef};
+pub use intrinsics::{Intrinsic, Resolve, ResolveError, substitute};
+pub use parameters::ParameterDef;
+pub use resources::EventBusDef;
 pub use tables::{AttributeType, GsiDef, KeyDef, TableDef};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +47,10 @@ pub struct Template {
 
 impl Template {
     pub fn load(path: &Path) -> Result<Template, TemplateError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| TemplateError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Template::parse(&text)
     }
 
@@ -58,7 +71,11 @@ impl Template {
                 })
                 .unwrap_or_default()
         };
-        Ok(Template { resources: section("Resources"), parameters: section("Parameters"), root })
+        Ok(Template {
+            resources: section("Resources"),
+            parameters: section("Parameters"),
+            root,
+        })
     }
 
     /// Logical id -> resource body, for resources of one CloudFormation type.
@@ -89,6 +106,108 @@ impl Template {
             .map(|(id, body)| TableDef::from_resource(id, body))
             .collect()
     }
+
+    /// The CloudFormation type of a resource, e.g. `AWS::KMS::Key`.
+    pub fn resource_type(&self, logical_id: &str) -> Option<&str> {
+        self.resources.get(logical_id)?.get("Type")?.as_str()
+    }
+
+    pub fn parameters(&self) -> Vec<ParameterDef> {
+        self.parameters
+            .iter()
+            .map(|(name, body)| ParameterDef::from_yaml(name, body))
+            .collect()
+    }
+
+    /// `Globals.Function`, which SAM merges into every function.
+    fn function_globals(&self) -> Option<&serde_yaml::Value> {
+        self.root.get("Globals").and_then(|g| g.get("Function"))
+    }
+
+    pub fn functions(&self) -> Result<Vec<FunctionDef>, TemplateError> {
+        let globals = self.function_globals();
+        self.resources_of_type("AWS::Serverless::Function")
+            .map(|(id, body)| FunctionDef::from_resource(id, body, globals))
+            .collect()
+    }
+
+    pub fn function(&self, logical_id: &str) -> Result<Option<FunctionDef>, TemplateError> {
+        Ok(self
+            .functions()?
+            .into_iter()
+            .find(|f| f.logical_id == logical_id))
+    }
+
+    pub fn http_apis(&self) -> Result<Vec<HttpApiDef>, TemplateError> {
+        self.resources_of_type("AWS::Serverless::HttpApi")
+            .map(|(id, body)| HttpApiDef::from_resource(id, body))
+            .collect()
+    }
+
+    /// Every HTTP API route of every function. Two routes with the same
+    /// route key on the same API are an error, as CloudFormation makes it.
+    pub fn routes(&self) -> Result<Vec<RouteDef>, TemplateError> {
+        let mut routes: Vec<RouteDef> = Vec::new();
+        for f in self.functions()? {
+            for r in f.routes() {
+                if let Some(api) = &r.api
+                    && self.resource_type(api) != Some("AWS::Serverless::HttpApi")
+                {
+                    return Err(TemplateError::Shape {
+                        resource: f.logical_id.clone(),
+                        problem: format!(
+                            "route {} names {api}, which is not an HttpApi",
+                            r.route_key()
+                        ),
+                    });
+                }
+                if let Some(other) = routes
+                    .iter()
+                    .find(|o| o.api == r.api && o.route_key() == r.route_key())
+                {
+                    return Err(TemplateError::Shape {
+                        resource: f.logical_id.clone(),
+                        problem: format!(
+                            "route {} is also served by {}",
+                            r.route_key(),
+                            other.function
+                        ),
+                    });
+                }
+                routes.push(r.clone());
+            }
+        }
+        Ok(routes)
+    }
+
+    pub fn rules(&self) -> Result<Vec<RuleDef>, TemplateError> {
+        Ok(self
+            .functions()?
+            .iter()
+            .flat_map(|f| f.rules().cloned().collect::<Vec<_>>())
+            .collect())
+    }
+
+    pub fn schedules(&self) -> Result<Vec<ScheduleDef>, TemplateError> {
+        Ok(self
+            .functions()?
+            .iter()
+            .flat_map(|f| f.schedules().cloned().collect::<Vec<_>>())
+            .collect())
+    }
+
+    pub fn event_buses(&self) -> Result<Vec<EventBusDef>, TemplateError> {
+        self.resources_of_type("AWS::Events::EventBus")
+            .map(|(id, body)| EventBusDef::from_resource(id, body))
+            .collect()
+    }
+
+    /// Logical ids of the KMS keys.
+    pub fn kms_keys(&self) -> Vec<String> {
+        self.resources_of_type("AWS::KMS::Key")
+            .map(|(id, _)| id.to_owned())
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -98,9 +217,22 @@ mod tests {
     #[test]
     fn the_repository_template_declares_the_four_tables() {
         let t = Template::load(&Template::repository_template_path()).unwrap();
-        let mut ids: Vec<String> = t.tables().unwrap().into_iter().map(|t| t.logical_id).collect();
+        let mut ids: Vec<String> = t
+            .tables()
+            .unwrap()
+            .into_iter()
+            .map(|t| t.logical_id)
+            .collect();
         ids.sort();
-        assert_eq!(ids, ["AuditTable", "IdempotencyTable", "TenantsTable", "TicketsTable"]);
+        assert_eq!(
+            ids,
+            [
+                "AuditTable",
+                "IdempotencyTable",
+                "TenantsTable",
+                "TicketsTable"
+            ]
+        );
     }
 
     #[test]
@@ -108,9 +240,16 @@ mod tests {
         let t = Template::load(&Template::repository_template_path()).unwrap();
         for table in t.tables().unwrap() {
             assert_eq!(table.hash_key.name, "pk", "{}", table.logical_id);
-            assert_eq!(table.range_key.as_ref().map(|k| k.name.as_str()), Some("sk"));
+            assert_eq!(
+                table.range_key.as_ref().map(|k| k.name.as_str()),
+                Some("sk")
+            );
             assert_eq!(table.ttl_attribute.as_deref(), Some("expires_at"));
-            assert!(table.gsis.iter().any(|g| g.name == "by_expiry"), "{}", table.logical_id);
+            assert!(
+                table.gsis.iter().any(|g| g.name == "by_expiry"),
+                "{}",
+                table.logical_id
+            );
         }
     }
 }

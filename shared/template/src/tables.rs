@@ -45,9 +45,17 @@ impl TableDef {
         substitute(&self.name_pattern, &vars)
     }
 
-    pub(crate) fn from_resource(id: &str, body: &serde_yaml::Value) -> Result<TableDef, TemplateError> {
-        let shape = |problem: &str| TemplateError::Shape { resource: id.to_owned(), problem: problem.to_owned() };
-        let props = body.get("Properties").ok_or_else(|| shape("no Properties"))?;
+    pub(crate) fn from_resource(
+        id: &str,
+        body: &serde_yaml::Value,
+    ) -> Result<TableDef, TemplateError> {
+        let shape = |problem: &str| TemplateError::Shape {
+            resource: id.to_owned(),
+            problem: problem.to_owned(),
+        };
+        let props = body
+            .get("Properties")
+            .ok_or_else(|| shape("no Properties"))?;
         let name_pattern = props
             .get("TableName")
             .and_then(sub_string)
@@ -81,20 +89,39 @@ impl TableDef {
         let (hash_key, range_key) = keys(props.get("KeySchema"))?;
         let mut gsis = Vec::new();
         for g in seq(props.get("GlobalSecondaryIndexes")) {
-            let name = str_of(g, "IndexName").ok_or_else(|| shape("IndexName"))?.to_owned();
+            let name = str_of(g, "IndexName")
+                .ok_or_else(|| shape("IndexName"))?
+                .to_owned();
             let (h, r) = keys(g.get("KeySchema"))?;
             let projection = g
                 .get("Projection")
                 .and_then(|p| str_of(p, "ProjectionType"))
                 .unwrap_or("KEYS_ONLY")
                 .to_owned();
-            gsis.push(GsiDef { name, hash_key: h, range_key: r, projection });
+            gsis.push(GsiDef {
+                name,
+                hash_key: h,
+                range_key: r,
+                projection,
+            });
         }
         let ttl_attribute = props.get("TimeToLiveSpecification").and_then(|t| {
-            let enabled = t.get("Enabled").and_then(serde_yaml::Value::as_bool).unwrap_or(false);
-            enabled.then(|| str_of(t, "AttributeName").map(str::to_owned)).flatten()
+            let enabled = t
+                .get("Enabled")
+                .and_then(serde_yaml::Value::as_bool)
+                .unwrap_or(false);
+            enabled
+                .then(|| str_of(t, "AttributeName").map(str::to_owned))
+                .flatten()
         });
-        Ok(TableDef { logical_id: id.to_owned(), name_pattern, hash_key, range_key, gsis, ttl_attribute })
+        Ok(TableDef {
+            logical_id: id.to_owned(),
+            name_pattern,
+            hash_key,
+            range_key,
+            gsis,
+            ttl_attribute,
+        })
     }
 }
 
