@@ -84,7 +84,10 @@ struct Object {
 
 impl Object {
     fn new() -> Self {
-        Self { out: String::from("{"), empty: true }
+        Self {
+            out: String::from("{"),
+            empty: true,
+        }
     }
 
     fn key(&mut self, key: &str) {
@@ -171,10 +174,69 @@ mod tests {
     #[test]
     fn escaped_strings_parse_back_to_the_original() {
         let all_controls: String = (0u8..0x20).map(char::from).collect();
-        for s in ["", "plain", "quote\" back\\slash", &all_controls, "ünï€😀\u{7f}"] {
+        for s in [
+            "",
+            "plain",
+            "quote\" back\\slash",
+            &all_controls,
+            "ünï€😀\u{7f}",
+        ] {
             let back: String = serde_json::from_str(&json(s)).unwrap();
             assert_eq!(back, s);
         }
+    }
+
+    /// Pins format version 1. If this fails, the encoding changed and every
+    /// stored chain would stop verifying: restore the encoding, do not edit
+    /// the literals. The hash was computed independently (Python hashlib).
+    #[test]
+    fn the_encoding_and_hash_of_a_fixed_record_never_change() {
+        use chrono::TimeZone;
+        use std::collections::BTreeMap;
+        use zerodesk_domain::{CorrelationId, TenantId, TicketId};
+
+        use crate::record::{Actor, ChainScope};
+
+        let record = AuditRecord {
+            chain: ChainScope::Tenant(TenantId::parse("demo").unwrap()),
+            seq: 42,
+            prev_hash: "ab".repeat(32),
+            event_id: "evt-1".into(),
+            time: chrono::Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap()
+                + chrono::Duration::milliseconds(120),
+            actor: Actor::new("user-1", "tenant_manager"),
+            action: "DirectoryActionOutcome".into(),
+            ticket_id: Some(TicketId::parse("01JNQ4Z5ZZ8K2V3W4X5Y6Z7A8B").unwrap()),
+            old_state: Some("in_progress".into()),
+            new_state: Some("resolved".into()),
+            outcome: Some("succeeded".into()),
+            rationale: vec!["self_service".into(), "quote\"tab\t".into()],
+            reason: Some("é".into()),
+            correlation_id: CorrelationId::parse("corr-1").unwrap(),
+            details: BTreeMap::from([
+                ("directory_action".into(), "reset".into()),
+                ("b".into(), "2".into()),
+            ]),
+            hash: String::new(),
+        };
+        let expected = concat!(
+            r#"{"v":1,"chain":"TENANT#demo","seq":42,"#,
+            r#""prev_hash":"abababababababababababababababababababababababababababababababab","#,
+            r#""event_id":"evt-1","time":"2025-03-04T05:06:07.120Z","#,
+            r#""actor":{"subject":"user-1","role":"tenant_manager"},"#,
+            r#""action":"DirectoryActionOutcome","ticket_id":"01JNQ4Z5ZZ8K2V3W4X5Y6Z7A8B","#,
+            r#""old_state":"in_progress","new_state":"resolved","outcome":"succeeded","#,
+            r#""rationale":["self_service","quote\"tab\t"],"reason":"é","#,
+            r#""correlation_id":"corr-1","details":{"b":"2","directory_action":"reset"}}"#,
+        );
+        assert_eq!(
+            String::from_utf8(record.canonical_bytes()).unwrap(),
+            expected
+        );
+        assert_eq!(
+            record.compute_hash(),
+            "52d60926933d4e6dd08e8eff926c0be5d3a0d382e7bbee0232465f1f143ee3f4"
+        );
     }
 
     #[test]

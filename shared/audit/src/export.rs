@@ -2,6 +2,7 @@
 //! be byte-identical to the canonical line of the record it parses to, so no
 //! edit to a file, not even to whitespace, survives import unnoticed.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 
@@ -22,7 +23,7 @@ pub fn write_jsonl<W, I>(mut out: W, records: I) -> io::Result<()>
 where
     W: Write,
     I: IntoIterator,
-    I::Item: std::borrow::Borrow<AuditRecord>,
+    I::Item: Borrow<AuditRecord>,
 {
     for record in records {
         out.write_all(to_jsonl_line(record.borrow()).as_bytes())?;
@@ -219,3 +220,6 @@ impl<'de> Deserialize<'de> for AuditRecord {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -42,7 +42,9 @@ impl ChainScope {
         if raw == Self::PLATFORM {
             return Ok(ChainScope::Platform);
         }
-        let id = raw.strip_prefix(Self::TENANT_PREFIX).ok_or(ChainScopeError)?;
+        let id = raw
+            .strip_prefix(Self::TENANT_PREFIX)
+            .ok_or(ChainScopeError)?;
         TenantId::parse(id)
             .map(ChainScope::Tenant)
             .map_err(|_| ChainScopeError)
@@ -95,7 +97,10 @@ pub struct Actor {
 
 impl Actor {
     pub fn new(subject: impl Into<String>, role: impl Into<String>) -> Self {
-        Self { subject: subject.into(), role: role.into() }
+        Self {
+            subject: subject.into(),
+            role: role.into(),
+        }
     }
 
     pub fn with_role(subject: impl Into<String>, role: Role) -> Self {
@@ -159,7 +164,8 @@ impl AuditDraft {
 
     /// Names the directory action kind an intent or outcome is about.
     pub fn with_directory_action(mut self, kind: impl Into<String>) -> Self {
-        self.details.insert(DIRECTORY_ACTION_DETAIL.to_owned(), kind.into());
+        self.details
+            .insert(DIRECTORY_ACTION_DETAIL.to_owned(), kind.into());
         self
     }
 }
@@ -189,12 +195,17 @@ pub struct AuditRecord {
 impl AuditRecord {
     /// The head a chain has once this record is appended.
     pub fn head(&self) -> ChainHead {
-        ChainHead { seq: self.seq, hash: self.hash.clone() }
+        ChainHead {
+            seq: self.seq,
+            hash: self.hash.clone(),
+        }
     }
 
     /// The directory action kind of an intent or outcome record.
     pub fn directory_action(&self) -> Option<&str> {
-        self.details.get(DIRECTORY_ACTION_DETAIL).map(String::as_str)
+        self.details
+            .get(DIRECTORY_ACTION_DETAIL)
+            .map(String::as_str)
     }
 }
 
@@ -220,7 +231,15 @@ mod tests {
 
     #[test]
     fn malformed_chain_keys_are_refused() {
-        for bad in ["", "platform", "TENANT#", "TENANT#BAD", "tenant#demo", "demo", "TENANT#demo#x"] {
+        for bad in [
+            "",
+            "platform",
+            "TENANT#",
+            "TENANT#BAD",
+            "tenant#demo",
+            "demo",
+            "TENANT#demo#x",
+        ] {
             assert_eq!(ChainScope::parse(bad), Err(ChainScopeError), "{bad}");
         }
     }

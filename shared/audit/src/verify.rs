@@ -27,10 +27,10 @@ pub struct VerifyOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkFault {
-    /// The record belongs to another tenant's (or the platform's) chain.
-    ChainMismatch,
     /// `hash` is not SHA-256 of the record's canonical encoding: content altered.
     HashMismatch,
+    /// An intact record of another tenant's (or the platform's) chain.
+    ChainMismatch,
     /// `seq` is not greater than the previous record's (repeated or moved back),
     /// or is 0.
     SeqOutOfOrder,
@@ -111,8 +111,11 @@ where
         starts_at_seq.get_or_insert(record.seq);
         if first_broken_link.is_none() {
             let fault = link_fault(record, expected_chain, prev.as_ref(), options);
-            first_broken_link =
-                fault.map(|kind| BrokenLink { index, seq: record.seq, kind });
+            first_broken_link = fault.map(|kind| BrokenLink {
+                index,
+                seq: record.seq,
+                kind,
+            });
         }
         seqs.push(record.seq);
         intents.observe(index, record);
@@ -137,11 +140,11 @@ fn link_fault(
     prev: Option<&ChainHead>,
     options: &VerifyOptions,
 ) -> Option<LinkFault> {
-    if record.chain != *chain {
-        return Some(LinkFault::ChainMismatch);
-    }
     if record.compute_hash() != record.hash {
         return Some(LinkFault::HashMismatch);
+    }
+    if record.chain != *chain {
+        return Some(LinkFault::ChainMismatch);
     }
     match prev {
         _ if record.seq == 0 => Some(LinkFault::SeqOutOfOrder),
@@ -171,24 +174,39 @@ fn gaps(mut seqs: Vec<u64>, allow_truncated_start: bool) -> Vec<Gap> {
     let mut gaps = Vec::new();
     for seq in seqs {
         if seq > last.saturating_add(1) {
-            gaps.push(Gap { after_seq: last, missing_from: last + 1, missing_to: seq - 1 });
+            gaps.push(Gap {
+                after_seq: last,
+                missing_from: last + 1,
+                missing_to: seq - 1,
+            });
         }
         last = last.max(seq);
     }
     gaps
 }
 
-/// Intents still waiting for an outcome, keyed by (ticket, action kind).
+/// What pairs an intent with its outcome: the ticket and the action kind.
+type IntentKey = (Option<TicketId>, Option<String>);
+
+/// Intents still waiting for an outcome, with their (index, seq).
 #[derive(Default)]
 struct Intents {
-    open: HashMap<(Option<TicketId>, Option<String>), Vec<(usize, u64)>>,
+    open: HashMap<IntentKey, Vec<(usize, u64)>>,
 }
 
 impl Intents {
     fn observe(&mut self, index: usize, record: &AuditRecord) {
-        let key = || (record.ticket_id, record.directory_action().map(str::to_owned));
+        let key = || {
+            (
+                record.ticket_id,
+                record.directory_action().map(str::to_owned),
+            )
+        };
         if record.action == INTENT_ACTION {
-            self.open.entry(key()).or_default().push((index, record.seq));
+            self.open
+                .entry(key())
+                .or_default()
+                .push((index, record.seq));
         } else if record.action == OUTCOME_ACTION {
             self.open.remove(&key());
         }
@@ -200,7 +218,14 @@ impl Intents {
             .into_iter()
             .flat_map(|((ticket_id, action), seen)| {
                 seen.into_iter().map(move |(index, seq)| {
-                    (index, OpenIntent { ticket_id, action: action.clone(), seq })
+                    (
+                        index,
+                        OpenIntent {
+                            ticket_id,
+                            action: action.clone(),
+                            seq,
+                        },
+                    )
                 })
             })
             .collect();
@@ -208,3 +233,6 @@ impl Intents {
         open.into_iter().map(|(_, intent)| intent).collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,12 @@
+//! The HTTP edge every API function shares: the principal from the verified
+//! JWT claims in the API Gateway request context, JSON bodies within limits,
+//! and one mapping from error to status and stable code. It never trusts a
+//! tenant id from a path, query or body, and never puts internals in a response.
 
+mod error;
+mod request;
+
+pub use error::{ApiError, error_response, json_response};
+pub use request::{
+    CallContext, MAX_BODY_BYTES, authenticate, correlation_id, json_body, path_param, query_param,
+};
