@@ -1,5 +1,7 @@
 //! The harness itself: a fresh emulator, provisioned from the template.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use zerodesk_testkit::LocalAws;
 
 #[tokio::test]

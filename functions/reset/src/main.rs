@@ -1,1 +1,40 @@
-fn main() {}
+//! reset: wiring only. Configuration from the environment (fail closed),
+//! SDK clients built once and reused across warm invocations.
+
+use std::sync::Arc;
+
+use lambda_http::{Error, run, service_fn};
+use zerodesk_aws::{TenantClientsCache, load_sdk_config};
+use zerodesk_directory::DirectoryEndpoints;
+use zerodesk_events::EventBridgePublisher;
+use zerodesk_workflow::{DirectorySettings, FunctionEnv, Services};
+
+mod handler;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    zerodesk_telemetry::init("reset");
+    let env = FunctionEnv::from_env()?;
+    let endpoints = DirectoryEndpoints::from_env()?;
+    let config = load_sdk_config().await;
+    let clients = TenantClientsCache::from_env(&config, "reset")?;
+    let publisher = EventBridgePublisher::new(
+        aws_sdk_eventbridge::Client::new(&config),
+        &env.event_bus_name,
+    );
+    let services =
+        Services::new(env.tables.clone(), clients, publisher).with_directory(DirectorySettings {
+            stage: env.stage.clone(),
+            kms_key_id: env.kms_key_id.clone(),
+            endpoints,
+        });
+    let app = Arc::new(handler::App {
+        services,
+        claim_names: env.claim_names,
+    });
+    run(service_fn(move |req| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, Error>(handler::handle(&app, req).await) }
+    }))
+    .await
+}

@@ -78,7 +78,9 @@ impl DirectoryCredentials {
         match self {
             DirectoryCredentials::GoogleWorkspace(_) => Provider::GoogleWorkspace,
             DirectoryCredentials::MicrosoftGraph(_) => Provider::MicrosoftGraph,
-            DirectoryCredentials::OktaApiToken(_) | DirectoryCredentials::OktaServiceApp(_) => Provider::Okta,
+            DirectoryCredentials::OktaApiToken(_) | DirectoryCredentials::OktaServiceApp(_) => {
+                Provider::Okta
+            }
         }
     }
 
@@ -88,14 +90,18 @@ impl DirectoryCredentials {
         match self {
             DirectoryCredentials::GoogleWorkspace(sa) => {
                 if sa.client_email.is_empty() || !sa.client_email.contains('@') {
-                    return Err(DirectoryError::config("client_email must be the service account's email"));
+                    return Err(DirectoryError::config(
+                        "client_email must be the service account's email",
+                    ));
                 }
                 rsa_signing_key(&sa.private_key).map(|_| ())
             }
             DirectoryCredentials::MicrosoftGraph(g) => {
                 validate_directory_tenant(&g.directory_tenant)?;
                 if g.client_id.is_empty() || g.client_secret.is_empty() {
-                    return Err(DirectoryError::config("client_id and client_secret are required"));
+                    return Err(DirectoryError::config(
+                        "client_id and client_secret are required",
+                    ));
                 }
                 Ok(())
             }
@@ -118,25 +124,35 @@ impl DirectoryCredentials {
 }
 
 pub(crate) fn rsa_signing_key(pem: &Secret) -> Result<jsonwebtoken::EncodingKey, DirectoryError> {
-    jsonwebtoken::EncodingKey::from_rsa_pem(pem.expose().as_bytes())
-        .map_err(|e| DirectoryError::config_because("private_key is not an RSA private key in PEM", e))
+    jsonwebtoken::EncodingKey::from_rsa_pem(pem.expose().as_bytes()).map_err(|e| {
+        DirectoryError::config_because("private_key is not an RSA private key in PEM", e)
+    })
 }
 
 /// The directory tenant goes into the token URL's path, so it may only be a
 /// GUID or a domain name.
 pub(crate) fn validate_directory_tenant(raw: &str) -> Result<(), DirectoryError> {
     let ok = (1..=253).contains(&raw.len())
-        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
         && !raw.starts_with('.')
         && !raw.contains("..");
-    if ok { Ok(()) } else { Err(DirectoryError::config("directory_tenant must be a GUID or a domain name")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(DirectoryError::config(
+            "directory_tenant must be a GUID or a domain name",
+        ))
+    }
 }
 
 /// An Okta org URL: `https://<domain name>` with nothing after the host, or,
 /// for the local fakes only, `http://127.0.0.1:<port>`. Tenants choose this
 /// value, so it must not be able to aim our requests at an internal address.
 pub(crate) fn okta_org_url(raw: &str) -> Result<Url, DirectoryError> {
-    let url = Url::parse(raw).map_err(|e| DirectoryError::config_because("org_url is not a URL", e))?;
+    let url =
+        Url::parse(raw).map_err(|e| DirectoryError::config_because("org_url is not a URL", e))?;
     let plain = url.username().is_empty()
         && url.password().is_none()
         && url.query().is_none()
@@ -188,7 +204,10 @@ impl DirectoryEndpoints {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, EndpointsError> {
         let get = |name: &'static str, default: &str| -> Result<Url, EndpointsError> {
             let raw = lookup(name).unwrap_or_else(|| default.to_owned());
-            let url = Url::parse(&raw).map_err(|e| EndpointsError { name, source: Some(e) })?;
+            let url = Url::parse(&raw).map_err(|e| EndpointsError {
+                name,
+                source: Some(e),
+            })?;
             if matches!(url.scheme(), "http" | "https") && !url.cannot_be_a_base() {
                 Ok(url)
             } else {

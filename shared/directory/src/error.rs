@@ -12,7 +12,10 @@ pub enum DirectoryError {
     /// The provider refused our credentials or token. `reason` is an RFC 6749
     /// error code (or a fixed word), never the provider's description.
     #[error("{provider} refused the connector's credentials ({reason})")]
-    Auth { provider: Provider, reason: &'static str },
+    Auth {
+        provider: Provider,
+        reason: &'static str,
+    },
 
     #[error("{provider} refused the request with status {status}")]
     Provider { provider: Provider, status: u16 },
@@ -34,7 +37,10 @@ pub enum DirectoryError {
     /// The answer did not have the documented shape. The parser's message is
     /// dropped on purpose: it can quote the offending value.
     #[error("{provider} returned a malformed {what}")]
-    Malformed { provider: Provider, what: &'static str },
+    Malformed {
+        provider: Provider,
+        what: &'static str,
+    },
 
     /// The account is suspended or disabled for a reason an unlock must not
     /// clear (for example an administrator's suspension).
@@ -85,7 +91,10 @@ impl DirectoryError {
         what: &'static str,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        DirectoryError::Config { what, source: Some(Box::new(source)) }
+        DirectoryError::Config {
+            what,
+            source: Some(Box::new(source)),
+        }
     }
 }
 
@@ -98,17 +107,48 @@ mod tests {
         let p = Provider::Okta;
         assert!(DirectoryError::Timeout { provider: p }.is_retryable());
         assert!(DirectoryError::RateLimited { provider: p }.is_retryable());
-        assert!(DirectoryError::Unavailable { provider: p, status: Some(503), source: None }.is_retryable());
+        assert!(
+            DirectoryError::Unavailable {
+                provider: p,
+                status: Some(503),
+                source: None
+            }
+            .is_retryable()
+        );
         assert!(!DirectoryError::NotFound { provider: p }.is_retryable());
-        assert!(!DirectoryError::Auth { provider: p, reason: "invalid_client" }.is_retryable());
-        assert!(!DirectoryError::Provider { provider: p, status: 400 }.is_retryable());
-        assert!(!DirectoryError::Malformed { provider: p, what: "user" }.is_retryable());
+        assert!(
+            !DirectoryError::Auth {
+                provider: p,
+                reason: "invalid_client"
+            }
+            .is_retryable()
+        );
+        assert!(
+            !DirectoryError::Provider {
+                provider: p,
+                status: 400
+            }
+            .is_retryable()
+        );
+        assert!(
+            !DirectoryError::Malformed {
+                provider: p,
+                what: "user"
+            }
+            .is_retryable()
+        );
         assert!(!DirectoryError::NotUnlockable { provider: p }.is_retryable());
     }
 
     #[test]
     fn display_names_the_provider_and_status_only() {
-        let e = DirectoryError::Provider { provider: Provider::MicrosoftGraph, status: 400 };
-        assert_eq!(e.to_string(), "Microsoft Graph refused the request with status 400");
+        let e = DirectoryError::Provider {
+            provider: Provider::MicrosoftGraph,
+            status: 400,
+        };
+        assert_eq!(
+            e.to_string(),
+            "Microsoft Graph refused the request with status 400"
+        );
     }
 }

@@ -12,14 +12,13 @@ use zeroize::Zeroizing;
 
 use crate::credentials::{DirectoryEndpoints, GoogleServiceAccount, rsa_signing_key};
 use crate::error::DirectoryError;
-use crate::http::{TokenCache, Transport, endpoint};
+use crate::http::{TokenCache, Transport, empty_body, endpoint};
 use crate::model::{AccountState, Directory, DirectoryUser, Provider, UnlockOutcome};
 use crate::password::TemporaryPassword;
 use crate::secret::Secret;
 
 /// The only scopes this connector ever asks for, space-separated as sent.
-pub const GOOGLE_SCOPES: &str =
-    "https://www.googleapis.com/auth/admin.directory.user https://www.googleapis.com/auth/admin.directory.user.security";
+pub const GOOGLE_SCOPES: &str = "https://www.googleapis.com/auth/admin.directory.user https://www.googleapis.com/auth/admin.directory.user.security";
 
 /// Suspension reasons that mean "locked out" rather than "suspended by
 /// someone": Google's sign-in challenge after suspicious activity. Every
@@ -83,7 +82,10 @@ struct SuspensionUpdate {
 }
 
 impl GoogleWorkspace {
-    pub fn new(account: GoogleServiceAccount, endpoints: &DirectoryEndpoints) -> Result<Self, DirectoryError> {
+    pub fn new(
+        account: GoogleServiceAccount,
+        endpoints: &DirectoryEndpoints,
+    ) -> Result<Self, DirectoryError> {
         rsa_signing_key(&account.private_key)?;
         Ok(Self {
             transport: Transport::new(Provider::GoogleWorkspace, endpoints.timeout)?,
@@ -107,21 +109,31 @@ impl GoogleWorkspace {
         };
         let mut header = Header::new(Algorithm::RS256);
         header.kid = self.account.private_key_id.clone();
-        let assertion = Zeroizing::new(
-            jsonwebtoken::encode(&header, &claims, &key)
-                .map_err(|e| DirectoryError::config_because("service account key cannot sign", e))?,
-        );
+        let assertion =
+            Zeroizing::new(jsonwebtoken::encode(&header, &claims, &key).map_err(|e| {
+                DirectoryError::config_because("service account key cannot sign", e)
+            })?);
         let form = [
             ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
             ("assertion", assertion.as_str()),
         ];
-        let request = self.transport.client().post(self.token_url.clone()).form(&form);
+        let request = self
+            .transport
+            .client()
+            .post(self.token_url.clone())
+            .form(&form);
         self.transport.fetch_token(request).await
     }
 
-    async fn authorized(&self, request: RequestBuilder) -> Result<reqwest::Response, DirectoryError> {
+    async fn authorized(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<reqwest::Response, DirectoryError> {
         let token = self.tokens.get_or_fetch(|| self.fetch_token()).await?;
-        let result = self.transport.send(request.bearer_auth(token.expose())).await;
+        let result = self
+            .transport
+            .send(request.bearer_auth(token.expose()))
+            .await;
         if matches!(result, Err(DirectoryError::Auth { .. })) {
             self.tokens.clear().await;
         }
@@ -141,15 +153,25 @@ impl GoogleWorkspace {
         serde_json::from_slice(&body).map_err(|_| self.transport.malformed("user"))
     }
 
-    async fn update_user(&self, account: &AccountRef, body: &impl Serialize) -> Result<(), DirectoryError> {
-        let body = Zeroizing::new(serde_json::to_vec(body).map_err(|_| DirectoryError::config("update body"))?);
+    async fn update_user(
+        &self,
+        account: &AccountRef,
+        body: &impl Serialize,
+    ) -> Result<GoogleUser, DirectoryError> {
+        let body = Zeroizing::new(
+            serde_json::to_vec(body).map_err(|_| DirectoryError::config("update body"))?,
+        );
         let request = self
             .transport
             .client()
             .put(self.user_url(account, None)?)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        self.authorized(request).await.map(drop)
+        let response = self.authorized(request).await?;
+        // users.update answers with the updated resource; anything else means
+        // we cannot tell whether the change was applied.
+        let body = self.transport.read_body(response).await?;
+        serde_json::from_slice(&body).map_err(|_| self.transport.malformed("updated user"))
     }
 }
 
@@ -159,7 +181,9 @@ fn state_of(user: &GoogleUser) -> AccountState {
     } else if user.suspended {
         match user.suspension_reason.as_deref() {
             Some(r) if LOCKOUT_SUSPENSION_REASONS.contains(&r) => AccountState::Locked,
-            reason => AccountState::Suspended { reason: reason.map(str::to_owned) },
+            reason => AccountState::Suspended {
+                reason: reason.map(str::to_owned),
+            },
         }
     } else if user.change_password_at_next_login {
         AccountState::PasswordExpired
@@ -193,22 +217,37 @@ impl Directory for GoogleWorkspace {
 
     async fn lookup(&self, account: &AccountRef) -> Result<DirectoryUser, DirectoryError> {
         let user = self.get_user(account).await?;
-        let primary = AccountRef::parse(&user.primary_email).map_err(|_| self.transport.malformed("user"))?;
+        let primary =
+            AccountRef::parse(&user.primary_email).map_err(|_| self.transport.malformed("user"))?;
         Ok(DirectoryUser {
             account: primary,
             provider_id: user.id.clone(),
             provider: Provider::GoogleWorkspace,
             is_admin: user.is_admin || user.is_delegated_admin,
-            groups: user.org_unit_path.as_deref().map(org_unit_and_parents).unwrap_or_default(),
+            groups: user
+                .org_unit_path
+                .as_deref()
+                .map(org_unit_and_parents)
+                .unwrap_or_default(),
             state: state_of(&user),
         })
     }
 
-    async fn reset_password(&self, account: &AccountRef) -> Result<TemporaryPassword, DirectoryError> {
+    async fn reset_password(
+        &self,
+        account: &AccountRef,
+    ) -> Result<TemporaryPassword, DirectoryError> {
         let password = TemporaryPassword::generate();
         let hashed = sha1_hex(&password);
-        let body = PasswordUpdate { password: &hashed, hash_function: "SHA-1", change_password_at_next_login: true };
-        self.update_user(account, &body).await?;
+        let body = PasswordUpdate {
+            password: &hashed,
+            hash_function: "SHA-1",
+            change_password_at_next_login: true,
+        };
+        let updated = self.update_user(account, &body).await?;
+        if !updated.change_password_at_next_login {
+            return Err(self.transport.malformed("forced change not confirmed"));
+        }
         Ok(password)
     }
 
@@ -216,11 +255,18 @@ impl Directory for GoogleWorkspace {
         let user = self.get_user(account).await?;
         match state_of(&user) {
             AccountState::Locked => {
-                self.update_user(account, &SuspensionUpdate { suspended: false }).await?;
+                let updated = self
+                    .update_user(account, &SuspensionUpdate { suspended: false })
+                    .await?;
+                if updated.suspended {
+                    return Err(self.transport.malformed("unsuspension not confirmed"));
+                }
                 Ok(UnlockOutcome::Unlocked)
             }
             AccountState::Suspended { .. } | AccountState::Inactive => {
-                Err(DirectoryError::NotUnlockable { provider: Provider::GoogleWorkspace })
+                Err(DirectoryError::NotUnlockable {
+                    provider: Provider::GoogleWorkspace,
+                })
             }
             AccountState::Active | AccountState::PasswordExpired | AccountState::Disabled => {
                 Ok(UnlockOutcome::WasNotLocked)
@@ -229,9 +275,11 @@ impl Directory for GoogleWorkspace {
     }
 
     async fn revoke_sessions(&self, account: &AccountRef) -> Result<(), DirectoryError> {
-        // Google answers 411 to a POST without Content-Length, so send an
-        // explicit empty body.
-        let request = self.transport.client().post(self.user_url(account, Some("signOut"))?).body(Vec::new());
+        let request = empty_body(
+            self.transport
+                .client()
+                .post(self.user_url(account, Some("signOut"))?),
+        );
         self.authorized(request).await.map(drop)
     }
 }
@@ -242,7 +290,10 @@ mod tests {
 
     #[test]
     fn org_unit_paths_include_every_parent() {
-        assert_eq!(org_unit_and_parents("/Finance/Payroll"), vec!["/Finance/Payroll", "/Finance", "/"]);
+        assert_eq!(
+            org_unit_and_parents("/Finance/Payroll"),
+            vec!["/Finance/Payroll", "/Finance", "/"]
+        );
         assert_eq!(org_unit_and_parents("/"), vec!["/"]);
     }
 
@@ -259,9 +310,20 @@ mod tests {
             change_password_at_next_login: false,
             org_unit_path: None,
         };
-        assert_eq!(state_of(&user(Some("WEB_LOGIN_REQUIRED"))), AccountState::Locked);
-        assert_eq!(state_of(&user(Some("ADMIN"))), AccountState::Suspended { reason: Some("ADMIN".into()) });
-        assert_eq!(state_of(&user(None)), AccountState::Suspended { reason: None });
+        assert_eq!(
+            state_of(&user(Some("WEB_LOGIN_REQUIRED"))),
+            AccountState::Locked
+        );
+        assert_eq!(
+            state_of(&user(Some("ADMIN"))),
+            AccountState::Suspended {
+                reason: Some("ADMIN".into())
+            }
+        );
+        assert_eq!(
+            state_of(&user(None)),
+            AccountState::Suspended { reason: None }
+        );
     }
 
     #[test]
@@ -269,6 +331,9 @@ mod tests {
         let p = TemporaryPassword::generate();
         let h = sha1_hex(&p);
         assert_eq!(h.len(), 40);
-        assert!(h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(
+            h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
     }
 }

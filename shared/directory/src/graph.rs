@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::credentials::{DirectoryEndpoints, GraphClientSecret, validate_directory_tenant};
 use crate::error::DirectoryError;
-use crate::http::{TokenCache, Transport, endpoint, same_origin};
+use crate::http::{TokenCache, Transport, empty_body, endpoint, same_origin};
 use crate::model::{AccountState, Directory, DirectoryUser, Provider, UnlockOutcome};
 use crate::password::TemporaryPassword;
 use crate::secret::Secret;
@@ -74,7 +74,10 @@ struct EnableAccount {
 }
 
 impl MicrosoftGraph {
-    pub fn new(credentials: GraphClientSecret, endpoints: &DirectoryEndpoints) -> Result<Self, DirectoryError> {
+    pub fn new(
+        credentials: GraphClientSecret,
+        endpoints: &DirectoryEndpoints,
+    ) -> Result<Self, DirectoryError> {
         validate_directory_tenant(&credentials.directory_tenant)?;
         let token_url = endpoint(
             &endpoints.graph_token_base,
@@ -96,13 +99,23 @@ impl MicrosoftGraph {
             ("scope", GRAPH_SCOPE),
             ("grant_type", "client_credentials"),
         ];
-        let request = self.transport.client().post(self.token_url.clone()).form(&form);
+        let request = self
+            .transport
+            .client()
+            .post(self.token_url.clone())
+            .form(&form);
         self.transport.fetch_token(request).await
     }
 
-    async fn authorized(&self, request: RequestBuilder) -> Result<reqwest::Response, DirectoryError> {
+    async fn authorized(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<reqwest::Response, DirectoryError> {
         let token = self.tokens.get_or_fetch(|| self.fetch_token()).await?;
-        let result = self.transport.send(request.bearer_auth(token.expose())).await;
+        let result = self
+            .transport
+            .send(request.bearer_auth(token.expose()))
+            .await;
         if matches!(result, Err(DirectoryError::Auth { .. })) {
             self.tokens.clear().await;
         }
@@ -128,7 +141,8 @@ impl MicrosoftGraph {
     async fn get_user(&self, account: &AccountRef) -> Result<GraphUser, DirectoryError> {
         let mut url = self.user_url(account.as_str(), None)?;
         url.set_query(Some("$select=id,userPrincipalName,accountEnabled"));
-        self.authorized_json(self.transport.client().get(url), "user").await
+        self.authorized_json(self.transport.client().get(url), "user")
+            .await
     }
 
     /// Group names and whether any directory role is held, through nested
@@ -139,7 +153,9 @@ impl MicrosoftGraph {
         let mut groups = Vec::new();
         let mut is_admin = false;
         for _ in 0..MAX_MEMBERSHIP_PAGES {
-            let page: MembershipPage = self.authorized_json(self.transport.client().get(url.clone()), "memberships").await?;
+            let page: MembershipPage = self
+                .authorized_json(self.transport.client().get(url.clone()), "memberships")
+                .await?;
             for object in page.value {
                 match object.odata_type.as_str() {
                     "#microsoft.graph.directoryRole" => is_admin = true,
@@ -158,8 +174,14 @@ impl MicrosoftGraph {
         Err(self.transport.malformed("memberships"))
     }
 
-    async fn patch_user(&self, account: &AccountRef, body: &impl Serialize) -> Result<(), DirectoryError> {
-        let body = Zeroizing::new(serde_json::to_vec(body).map_err(|_| DirectoryError::config("update body"))?);
+    async fn patch_user(
+        &self,
+        account: &AccountRef,
+        body: &impl Serialize,
+    ) -> Result<(), DirectoryError> {
+        let body = Zeroizing::new(
+            serde_json::to_vec(body).map_err(|_| DirectoryError::config("update body"))?,
+        );
         let request = self
             .transport
             .client()
@@ -177,20 +199,34 @@ impl Directory for MicrosoftGraph {
 
     async fn lookup(&self, account: &AccountRef) -> Result<DirectoryUser, DirectoryError> {
         let user = self.get_user(account).await?;
-        let upn = AccountRef::parse(&user.user_principal_name).map_err(|_| self.transport.malformed("user"))?;
+        let upn = AccountRef::parse(&user.user_principal_name)
+            .map_err(|_| self.transport.malformed("user"))?;
         let (groups, is_admin) = self.memberships(&user.id).await?;
         let state = match user.account_enabled {
             Some(true) => AccountState::Active,
             Some(false) => AccountState::Disabled,
             None => return Err(self.transport.malformed("user")),
         };
-        Ok(DirectoryUser { account: upn, provider_id: user.id, provider: Provider::MicrosoftGraph, is_admin, groups, state })
+        Ok(DirectoryUser {
+            account: upn,
+            provider_id: user.id,
+            provider: Provider::MicrosoftGraph,
+            is_admin,
+            groups,
+            state,
+        })
     }
 
-    async fn reset_password(&self, account: &AccountRef) -> Result<TemporaryPassword, DirectoryError> {
+    async fn reset_password(
+        &self,
+        account: &AccountRef,
+    ) -> Result<TemporaryPassword, DirectoryError> {
         let password = TemporaryPassword::generate();
         let body = PasswordReset {
-            password_profile: PasswordProfile { force_change_password_next_sign_in: true, password: password.expose() },
+            password_profile: PasswordProfile {
+                force_change_password_next_sign_in: true,
+                password: password.expose(),
+            },
         };
         self.patch_user(account, &body).await?;
         Ok(password)
@@ -201,16 +237,22 @@ impl Directory for MicrosoftGraph {
         if user.account_enabled == Some(true) {
             return Ok(UnlockOutcome::WasNotLocked);
         }
-        self.patch_user(account, &EnableAccount { account_enabled: true }).await?;
+        self.patch_user(
+            account,
+            &EnableAccount {
+                account_enabled: true,
+            },
+        )
+        .await?;
         Ok(UnlockOutcome::Unlocked)
     }
 
     async fn revoke_sessions(&self, account: &AccountRef) -> Result<(), DirectoryError> {
-        let request = self
-            .transport
-            .client()
-            .post(self.user_url(account.as_str(), Some("revokeSignInSessions"))?)
-            .body(Vec::new());
+        let request = empty_body(
+            self.transport
+                .client()
+                .post(self.user_url(account.as_str(), Some("revokeSignInSessions"))?),
+        );
         self.authorized(request).await.map(drop)
     }
 }

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use url::Url;
 use zeroize::Zeroizing;
 
@@ -54,28 +53,19 @@ impl Transport {
         Err(self.status_error(status))
     }
 
-    /// Sends an API request and decodes its JSON answer.
-    pub(crate) async fn send_json<T: DeserializeOwned>(
-        &self,
-        request: RequestBuilder,
-        what: &'static str,
-    ) -> Result<(T, reqwest::header::HeaderMap), DirectoryError> {
-        let response = self.send(request).await?;
-        let headers = response.headers().clone();
-        let body = self.read_body(response).await?;
-        let value = serde_json::from_slice(&body).map_err(|_| self.malformed(what))?;
-        Ok((value, headers))
-    }
-
     /// Posts a token request and returns the access token and its lifetime.
     /// Any refusal by the token endpoint is `Auth`, with the RFC 6749 error
     /// code when the answer has one.
-    pub(crate) async fn fetch_token(&self, request: RequestBuilder) -> Result<(Secret, Duration), DirectoryError> {
+    pub(crate) async fn fetch_token(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<(Secret, Duration), DirectoryError> {
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
         let body = self.read_body(response).await?;
         if status.is_success() {
-            let token: TokenResponse = serde_json::from_slice(&body).map_err(|_| self.malformed("token response"))?;
+            let token: TokenResponse =
+                serde_json::from_slice(&body).map_err(|_| self.malformed("token response"))?;
             if !token.token_type.eq_ignore_ascii_case("bearer") || token.access_token.is_empty() {
                 return Err(self.malformed("token response"));
             }
@@ -83,20 +73,36 @@ impl Transport {
             return Ok((token.access_token, lifetime));
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(DirectoryError::RateLimited { provider: self.provider });
+            return Err(DirectoryError::RateLimited {
+                provider: self.provider,
+            });
         }
         if status.is_server_error() {
-            return Err(DirectoryError::Unavailable { provider: self.provider, status: Some(status.as_u16()), source: None });
+            return Err(DirectoryError::Unavailable {
+                provider: self.provider,
+                status: Some(status.as_u16()),
+                source: None,
+            });
         }
         let reason = serde_json::from_slice::<OAuthError>(&body)
             .map(|e| oauth_error_code(&e.error))
             .unwrap_or("token_refused");
-        Err(DirectoryError::Auth { provider: self.provider, reason })
+        Err(DirectoryError::Auth {
+            provider: self.provider,
+            reason,
+        })
     }
 
-    pub(crate) async fn read_body(&self, mut response: Response) -> Result<Zeroizing<Vec<u8>>, DirectoryError> {
+    pub(crate) async fn read_body(
+        &self,
+        mut response: Response,
+    ) -> Result<Zeroizing<Vec<u8>>, DirectoryError> {
         let mut body = Zeroizing::new(Vec::new());
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(e))?
+        {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(self.malformed("oversized response"));
             }
@@ -108,26 +114,45 @@ impl Transport {
     pub(crate) fn status_error(&self, status: StatusCode) -> DirectoryError {
         let provider = self.provider;
         match status {
-            StatusCode::UNAUTHORIZED => DirectoryError::Auth { provider, reason: "token_rejected" },
+            StatusCode::UNAUTHORIZED => DirectoryError::Auth {
+                provider,
+                reason: "token_rejected",
+            },
             StatusCode::NOT_FOUND => DirectoryError::NotFound { provider },
             StatusCode::TOO_MANY_REQUESTS => DirectoryError::RateLimited { provider },
-            s if s.is_server_error() => DirectoryError::Unavailable { provider, status: Some(s.as_u16()), source: None },
-            s => DirectoryError::Provider { provider, status: s.as_u16() },
+            s if s.is_server_error() => DirectoryError::Unavailable {
+                provider,
+                status: Some(s.as_u16()),
+                source: None,
+            },
+            s => DirectoryError::Provider {
+                provider,
+                status: s.as_u16(),
+            },
         }
     }
 
     pub(crate) fn malformed(&self, what: &'static str) -> DirectoryError {
-        DirectoryError::Malformed { provider: self.provider, what }
+        DirectoryError::Malformed {
+            provider: self.provider,
+            what,
+        }
     }
 
     fn transport_error(&self, e: reqwest::Error) -> DirectoryError {
         if e.is_timeout() {
-            DirectoryError::Timeout { provider: self.provider }
+            DirectoryError::Timeout {
+                provider: self.provider,
+            }
         } else if e.is_decode() {
             self.malformed("response body")
         } else {
             // The URL names the account; keep it out of the error chain.
-            DirectoryError::Unavailable { provider: self.provider, status: None, source: Some(e.without_url()) }
+            DirectoryError::Unavailable {
+                provider: self.provider,
+                status: None,
+                source: Some(e.without_url()),
+            }
         }
     }
 }
@@ -161,6 +186,14 @@ fn oauth_error_code(code: &str) -> &'static str {
     }
 }
 
+/// A POST with no body that still says `Content-Length: 0`: hyper omits the
+/// header for an empty body, and Google answers such a POST with 411.
+pub(crate) fn empty_body(request: RequestBuilder) -> RequestBuilder {
+    request
+        .header(reqwest::header::CONTENT_LENGTH, "0")
+        .body(Vec::new())
+}
+
 /// `base` with `segments` appended, each percent-encoded as one segment.
 pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Result<Url, DirectoryError> {
     let mut url = base.clone();
@@ -189,7 +222,9 @@ struct CachedToken {
 
 impl TokenCache {
     pub(crate) fn new() -> Self {
-        Self { slot: tokio::sync::Mutex::new(None) }
+        Self {
+            slot: tokio::sync::Mutex::new(None),
+        }
     }
 
     pub(crate) async fn get_or_fetch<F, Fut>(&self, fetch: F) -> Result<Secret, DirectoryError>
@@ -205,7 +240,10 @@ impl TokenCache {
         }
         let (token, lifetime) = fetch().await?;
         let refresh_at = Instant::now() + lifetime.saturating_sub(TOKEN_EXPIRY_MARGIN);
-        *slot = Some(CachedToken { token: token.clone(), refresh_at });
+        *slot = Some(CachedToken {
+            token: token.clone(),
+            refresh_at,
+        });
         Ok(token)
     }
 
@@ -223,20 +261,35 @@ mod tests {
     fn endpoint_encodes_each_segment() {
         let base = Url::parse("http://127.0.0.1:9/prefix/").unwrap();
         let url = endpoint(&base, &["users", "a b/c@x.example"]).unwrap();
-        assert_eq!(url.as_str(), "http://127.0.0.1:9/prefix/users/a%20b%2Fc@x.example");
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/prefix/users/a%20b%2Fc@x.example"
+        );
     }
 
     #[test]
     fn pagination_links_must_stay_on_the_api_origin() {
         let base = Url::parse("https://graph.microsoft.com").unwrap();
-        assert!(same_origin(&base, &Url::parse("https://graph.microsoft.com/v1.0/x?$skiptoken=1").unwrap()));
-        assert!(!same_origin(&base, &Url::parse("https://evil.example/v1.0/x").unwrap()));
-        assert!(!same_origin(&base, &Url::parse("http://graph.microsoft.com/v1.0/x").unwrap()));
+        assert!(same_origin(
+            &base,
+            &Url::parse("https://graph.microsoft.com/v1.0/x?$skiptoken=1").unwrap()
+        ));
+        assert!(!same_origin(
+            &base,
+            &Url::parse("https://evil.example/v1.0/x").unwrap()
+        ));
+        assert!(!same_origin(
+            &base,
+            &Url::parse("http://graph.microsoft.com/v1.0/x").unwrap()
+        ));
     }
 
     #[test]
     fn unknown_oauth_error_codes_are_not_echoed() {
         assert_eq!(oauth_error_code("invalid_scope"), "invalid_scope");
-        assert_eq!(oauth_error_code("<script>steal()</script>"), "token_refused");
+        assert_eq!(
+            oauth_error_code("<script>steal()</script>"),
+            "token_refused"
+        );
     }
 }

@@ -52,7 +52,9 @@ pub enum AccountState {
     Disabled,
     /// Suspended for a reason `unlock` must not clear (an administrator's
     /// suspension, abuse, Okta `SUSPENDED`). `reason` is the provider's code.
-    Suspended { reason: Option<String> },
+    Suspended {
+        reason: Option<String>,
+    },
     /// The password is expired; the user must change it at next sign-in.
     PasswordExpired,
     /// Not yet activated or deprovisioned: nothing to automate.
@@ -86,7 +88,10 @@ pub struct DirectoryUser {
 impl DirectoryUser {
     /// Whether the account is an admin or in any of `protected_groups`.
     pub fn is_protected<'a>(&self, protected_groups: impl IntoIterator<Item = &'a String>) -> bool {
-        self.is_admin || protected_groups.into_iter().any(|g| self.groups.iter().any(|m| m == g))
+        self.is_admin
+            || protected_groups
+                .into_iter()
+                .any(|g| self.groups.iter().any(|m| m == g))
     }
 }
 

@@ -70,7 +70,9 @@ impl fmt::Display for TemporaryPassword {
 /// Whether `candidate` satisfies the rules generated passwords promise.
 pub fn meets_complexity(candidate: &str) -> bool {
     let bytes = candidate.as_bytes();
-    let allowed = |b: &u8| UPPER.contains(b) || LOWER.contains(b) || DIGITS.contains(b) || SYMBOLS.contains(b);
+    let allowed = |b: &u8| {
+        UPPER.contains(b) || LOWER.contains(b) || DIGITS.contains(b) || SYMBOLS.contains(b)
+    };
     bytes.len() >= 16
         && bytes.iter().all(allowed)
         && bytes.iter().any(|b| UPPER.contains(b))
@@ -91,8 +93,14 @@ mod tests {
         for _ in 0..1000 {
             let p = TemporaryPassword::generate();
             assert_eq!(p.expose().len(), GENERATED_LENGTH);
-            assert!(meets_complexity(p.expose()), "generated password broke the rules");
-            assert!(seen.insert(p.expose().to_owned()), "duplicate password generated");
+            assert!(
+                meets_complexity(p.expose()),
+                "generated password broke the rules"
+            );
+            assert!(
+                seen.insert(p.expose().to_owned()),
+                "duplicate password generated"
+            );
         }
         assert_eq!(seen.len(), 1000);
     }

@@ -109,10 +109,9 @@ pub fn error_response(err: &ApiError, correlation_id: &CorrelationId) -> Respons
     if let ApiError::RateLimited {
         retry_after_seconds,
     } = err
+        && let Ok(v) = retry_after_seconds.to_string().parse()
     {
-        if let Ok(v) = retry_after_seconds.to_string().parse() {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+        response.headers_mut().insert(header::RETRY_AFTER, v);
     }
     response
 }

@@ -3,9 +3,11 @@
 //! and one mapping from error to status and stable code. It never trusts a
 //! tenant id from a path, query or body, and never puts internals in a response.
 
+mod apigw;
 mod error;
 mod request;
 
+pub use apigw::{is_http_event, request_from_event, response_to_event};
 pub use error::{ApiError, error_response, json_response};
 pub use request::{
     CallContext, MAX_BODY_BYTES, authenticate, correlation_id, json_body, path_param, query_param,

@@ -1,6 +1,8 @@
 //! Repositories against the local AWS emulator: conditional writes, tenant
 //! isolation through `TenantScope`, pagination, idempotency and rate limits.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};

@@ -1,0 +1,149 @@
+//! unlock's translation. HTTP: `POST /tickets/{id}/unlock` -> one workflow
+//! call -> JSON. EventBridge: a `TicketTriaged` event with decision
+//! auto_resolve and category account_unlock -> the same workflow, re-checked
+//! from the stored ticket. Transient failures return an error so EventBridge
+//! retries (then dead-letters); refusals are final and only logged.
+
+use chrono::Utc;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::Instrument;
+use zerodesk_domain::{Category, ClaimNames, CorrelationId, Decision, TicketId};
+use zerodesk_events::{DirectoryAction, DomainEvent, EventPayload, Publisher};
+use zerodesk_http::{
+    ApiError, authenticate, correlation_id, error_response, is_http_event, json_response,
+    path_param, request_from_event, response_to_event,
+};
+use zerodesk_workflow::{Services, TicketView, WorkflowError};
+
+pub struct App<P> {
+    pub services: Services<P>,
+    pub claim_names: ClaimNames,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("the event is not an API Gateway request or a zerodesk EventBridge event")]
+    Unrecognised,
+    #[error("the unlock could not run now and should be retried")]
+    Retry(#[source] WorkflowError),
+}
+
+#[derive(Serialize)]
+struct UnlockResponse {
+    ticket: TicketView,
+    already_done: bool,
+}
+
+pub async fn handle<P: Publisher>(app: &App<P>, event: Value) -> Result<Value, EventError> {
+    if is_http_event(&event) {
+        let req = request_from_event(&event).map_err(|_| EventError::Unrecognised)?;
+        return Ok(response_to_event(handle_http(app, req).await));
+    }
+    handle_event(app, &event).await.map(|()| Value::Null)
+}
+
+pub async fn handle_http<P: Publisher>(app: &App<P>, req: Request) -> Response<Body> {
+    let corr = correlation_id(&req);
+    let span = zerodesk_telemetry::request_span!("unlock", corr);
+    async {
+        match unlock_http(app, &req).await {
+            Ok(response) => response,
+            Err(err) => error_response(&err, &corr),
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn unlock_http<P: Publisher>(
+    app: &App<P>,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let call = authenticate(req, &app.claim_names)?;
+    if let Some(t) = call.principal.tenant() {
+        tracing::Span::current().record("tenant_id", t.as_str());
+    }
+    let id = TicketId::parse(&path_param(req, "id")?).map_err(|_| ApiError::NotFound)?;
+    tracing::Span::current().record("ticket_id", id.to_string());
+    let result = app
+        .services
+        .run_action(
+            &call.principal,
+            &call.correlation_id,
+            &id,
+            DirectoryAction::Unlock,
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "unlock not done");
+            e.to_api()
+        })?;
+    let body = UnlockResponse {
+        ticket: TicketView::from(&result.ticket),
+        already_done: result.replayed,
+    };
+    Ok(json_response(StatusCode::OK, &body, &call.correlation_id))
+}
+
+async fn handle_event<P: Publisher>(app: &App<P>, event: &Value) -> Result<(), EventError> {
+    let detail_type = event
+        .get("detail-type")
+        .and_then(Value::as_str)
+        .ok_or(EventError::Unrecognised)?;
+    let detail = event.get("detail").ok_or(EventError::Unrecognised)?;
+    let domain = DomainEvent::from_eventbridge_detail(detail_type, &detail.to_string())
+        .map_err(|_| EventError::Unrecognised)?;
+    let span = zerodesk_telemetry::request_span!("unlock", domain.correlation_id);
+    span.record("tenant_id", domain.tenant_id.as_str());
+    async {
+        let EventPayload::TicketTriaged(triaged) = &domain.payload else {
+            tracing::info!(detail_type, "event ignored: not a triage result");
+            return Ok(());
+        };
+        if triaged.decision != Decision::AutoResolve || triaged.category != Category::AccountUnlock
+        {
+            tracing::info!("event ignored: not an automated unlock");
+            return Ok(());
+        }
+        tracing::Span::current().record("ticket_id", triaged.ticket_id.to_string());
+        let corr: &CorrelationId = &domain.correlation_id;
+        match app
+            .services
+            .run_action_from_event(
+                domain.tenant_id.clone(),
+                corr,
+                &triaged.ticket_id,
+                Utc::now(),
+            )
+            .await
+        {
+            Ok(result) => {
+                tracing::info!(
+                    state = result.ticket.state.as_str(),
+                    replayed = result.replayed,
+                    "event-driven unlock done"
+                );
+                Ok(())
+            }
+            Err(
+                e @ (WorkflowError::Store(_)
+                | WorkflowError::Events(_)
+                | WorkflowError::Credentials(_)
+                | WorkflowError::InProgress),
+            ) => {
+                tracing::warn!(error = %e, "event-driven unlock will be retried");
+                Err(EventError::Retry(e))
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "event-driven unlock not done");
+                Ok(())
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,487 @@
+//! A fake Google Workspace: the OAuth token endpoint for service accounts
+//! (JWT bearer grant, RS256 checked against the seeded public key, exactly
+//! the two Directory user scopes) and users.get / users.update /
+//! users.signOut, with Google's error shapes. Serves 127.0.0.1 only.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::handle::fake_handle_methods;
+use crate::seed::{FakeUser, Seed, SeedState, TEST_ONLY_PRIVATE_KEY_PEM, users_of};
+use crate::server::{
+    Controls, FakeState, Incoming, Running, StartError, apply_fault, bind, json, lock,
+    random_token, router, spawn,
+};
+
+/// The scopes a token may be requested for: exactly these two.
+pub const ALLOWED_SCOPES: [&str; 2] = [
+    "https://www.googleapis.com/auth/admin.directory.user",
+    "https://www.googleapis.com/auth/admin.directory.user.security",
+];
+
+const TOKEN_LIFETIME: Duration = Duration::from_secs(3599);
+
+pub struct FakeGoogle {
+    running: Running,
+    state: Arc<GoogleState>,
+}
+
+pub(crate) struct GoogleState {
+    pub(crate) controls: Controls,
+    pub(crate) users: Mutex<Vec<FakeUser>>,
+    seed: Seed,
+    token_url: String,
+    grants: Mutex<HashMap<String, Grant>>,
+}
+
+struct Grant {
+    org: usize,
+    subject: String,
+    expires: Instant,
+}
+
+#[derive(Deserialize)]
+struct Assertion {
+    iss: String,
+    #[serde(default)]
+    sub: Option<String>,
+    #[serde(default)]
+    scope: String,
+    iat: u64,
+    exp: u64,
+}
+
+impl FakeGoogle {
+    pub async fn start(seed: Seed) -> Result<Self, StartError> {
+        Self::start_on(seed, 0).await
+    }
+
+    /// Serves on 127.0.0.1:`port` (0 picks a free port).
+    pub async fn start_on(seed: Seed, port: u16) -> Result<Self, StartError> {
+        let (listener, addr) = bind("Google Workspace", port).await?;
+        let state = Arc::new(GoogleState {
+            controls: Controls::default(),
+            users: Mutex::new(users_of(&seed, |o, u| format!("1{o:02}{u:017}"))),
+            token_url: format!("http://{addr}/token"),
+            seed,
+            grants: Mutex::new(HashMap::new()),
+        });
+        let running = spawn(
+            "Google Workspace",
+            listener,
+            addr,
+            router(Arc::clone(&state)),
+        );
+        Ok(Self { running, state })
+    }
+
+    fake_handle_methods!();
+
+    /// The value for `GOOGLE_TOKEN_URL`.
+    pub fn token_url(&self) -> String {
+        self.state.token_url.clone()
+    }
+
+    /// The value for `GOOGLE_API_BASE_URL`.
+    pub fn api_base_url(&self) -> String {
+        self.base_url()
+    }
+
+    /// The connection credentials (the JSON zerodesk stores) for `domain`,
+    /// with the TEST-ONLY private key.
+    pub fn credentials_json(&self, domain: &str) -> Option<Value> {
+        let org = self.state.seed.org(domain)?;
+        Some(json!({
+            "provider": "google_workspace",
+            "client_email": org.google.client_email,
+            "private_key": TEST_ONLY_PRIVATE_KEY_PEM,
+            "admin_subject": org.google.admin_subject,
+        }))
+    }
+}
+
+enum Route {
+    Token,
+    Get(String),
+    Update(String),
+    SignOut(String),
+}
+
+impl Route {
+    fn parse(request: &Incoming) -> Option<Self> {
+        let m = &request.method;
+        match request.segs().as_slice() {
+            ["token"] if m == Method::POST => Some(Route::Token),
+            ["admin", "directory", "v1", "users", key] if m == Method::GET => {
+                Some(Route::Get((*key).to_owned()))
+            }
+            ["admin", "directory", "v1", "users", key]
+                if m == Method::PUT || m == Method::PATCH =>
+            {
+                Some(Route::Update((*key).to_owned()))
+            }
+            ["admin", "directory", "v1", "users", key, "signOut"] if m == Method::POST => {
+                Some(Route::SignOut((*key).to_owned()))
+            }
+            _ => None,
+        }
+    }
+
+    fn name(route: Option<&Self>) -> &'static str {
+        match route {
+            Some(Route::Token) => "token",
+            Some(Route::Get(_)) => "users.get",
+            Some(Route::Update(_)) => "users.update",
+            Some(Route::SignOut(_)) => "users.signOut",
+            None => "unknown",
+        }
+    }
+}
+
+/// Google's JSON error envelope for API calls.
+fn api_error(status: StatusCode, message: &str) -> Response {
+    let reason = match status.as_u16() {
+        400 => "invalid",
+        401 => "authError",
+        403 => "forbidden",
+        404 => "notFound",
+        411 => "lengthRequired",
+        429 => "rateLimitExceeded",
+        _ => "backendError",
+    };
+    json(
+        status,
+        json!({"error": {"code": status.as_u16(), "message": message, "errors": [{"message": message, "domain": "global", "reason": reason}]}}),
+    )
+}
+
+fn status_error(status: StatusCode) -> Response {
+    api_error(status, status.canonical_reason().unwrap_or("error"))
+}
+
+/// The OAuth token endpoint's error shape.
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    json(
+        status,
+        json!({"error": error, "error_description": description}),
+    )
+}
+
+impl FakeState for GoogleState {
+    async fn handle(self: Arc<Self>, request: Incoming) -> Response {
+        let route = Route::parse(&request);
+        let name = Route::name(route.as_ref());
+        self.controls.record(name, &request);
+        if let Some(response) = apply_fault(self.controls.fault_for(name), status_error).await {
+            return response;
+        }
+        match route {
+            None => api_error(StatusCode::NOT_FOUND, "Not Found"),
+            Some(Route::Token) => self.token(&request),
+            Some(Route::Get(key)) => {
+                self.with_user(&request, &key, |user| (StatusCode::OK, user_json(user)))
+            }
+            Some(Route::Update(key)) => self.update(&request, &key),
+            Some(Route::SignOut(key)) => {
+                if request.header(header::CONTENT_LENGTH).is_none() {
+                    return api_error(StatusCode::LENGTH_REQUIRED, "Length Required");
+                }
+                self.with_user(&request, &key, |user| {
+                    user.sessions_revoked += 1;
+                    (StatusCode::NO_CONTENT, Value::Null)
+                })
+            }
+        }
+    }
+}
+
+impl GoogleState {
+    fn token(&self, request: &Incoming) -> Response {
+        if !request.content_type_is("application/x-www-form-urlencoded") {
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Bad Request");
+        }
+        let form = request.form();
+        if form.get("grant_type").map(String::as_str)
+            != Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+        {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "Invalid grant_type",
+            );
+        }
+        let Some(assertion) = form.get("assertion") else {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Missing required parameter: assertion",
+            );
+        };
+        match self.verify_assertion(assertion) {
+            Ok((org, subject)) => {
+                let token = random_token("ya29.test-only-");
+                lock(&self.grants).insert(
+                    token.clone(),
+                    Grant {
+                        org,
+                        subject,
+                        expires: Instant::now() + TOKEN_LIFETIME,
+                    },
+                );
+                json(
+                    StatusCode::OK,
+                    json!({"access_token": token, "expires_in": TOKEN_LIFETIME.as_secs(), "token_type": "Bearer"}),
+                )
+            }
+            Err(response) => response,
+        }
+    }
+
+    /// Checks the assertion as Google does: RS256 over the service account's
+    /// key, `aud` the token URL, a lifetime of at most an hour, a subject in
+    /// the domain, and exactly the allowed scopes.
+    fn verify_assertion(&self, assertion: &str) -> Result<(usize, String), Response> {
+        let invalid_grant = |d: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", d);
+        let header =
+            jsonwebtoken::decode_header(assertion).map_err(|_| invalid_grant("Invalid JWT"))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(invalid_grant("Invalid JWT: unsupported algorithm"));
+        }
+        let unverified: Assertion = jsonwebtoken::dangerous::insecure_decode_claims(assertion)
+            .map_err(|_| invalid_grant("Invalid JWT"))?;
+        let Some((org_index, org)) = self
+            .seed
+            .orgs
+            .iter()
+            .enumerate()
+            .find(|(_, o)| o.google.client_email == unverified.iss)
+        else {
+            return Err(oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "The OAuth client was not found.",
+            ));
+        };
+        let key =
+            DecodingKey::from_rsa_pem(org.google.public_key_pem.as_bytes()).map_err(|_| {
+                oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "internal_failure", "key")
+            })?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[self.token_url.as_str()]);
+        validation.set_issuer(&[org.google.client_email.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iat", "aud", "iss"]);
+        validation.leeway = 0;
+        let claims = jsonwebtoken::decode::<Assertion>(assertion, &key, &validation)
+            .map_err(|_| invalid_grant("Invalid JWT Signature."))?
+            .claims;
+        if claims.exp <= claims.iat || claims.exp - claims.iat > 3600 {
+            return Err(invalid_grant(
+                "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.",
+            ));
+        }
+        let requested: BTreeSet<&str> = claims.scope.split_whitespace().collect();
+        let allowed: BTreeSet<&str> = ALLOWED_SCOPES.into_iter().collect();
+        if requested != allowed {
+            return Err(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "Invalid OAuth scope or ID token audience provided.",
+            ));
+        }
+        let subject = claims.sub.unwrap_or_default();
+        let in_org = lock(&self.users)
+            .iter()
+            .any(|u| u.org == org_index && u.seed.email.eq_ignore_ascii_case(&subject));
+        if !in_org {
+            return Err(invalid_grant("Invalid email or User ID"));
+        }
+        Ok((org_index, subject))
+    }
+
+    /// Authenticates the bearer token, checks the impersonated admin, finds
+    /// `key` (email or id) in the token's domain and applies `act` to it.
+    fn with_user(
+        &self,
+        request: &Incoming,
+        key: &str,
+        act: impl FnOnce(&mut FakeUser) -> (StatusCode, Value),
+    ) -> Response {
+        let grant = {
+            let grants = lock(&self.grants);
+            request
+                .bearer()
+                .and_then(|t| grants.get(t))
+                .filter(|g| g.expires > Instant::now())
+                .map(|g| (g.org, g.subject.clone()))
+        };
+        let Some((org, subject)) = grant else {
+            return api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials");
+        };
+        let mut users = lock(&self.users);
+        let acting_admin = users
+            .iter()
+            .any(|u| u.org == org && u.seed.admin && u.seed.email.eq_ignore_ascii_case(&subject));
+        if !acting_admin {
+            return api_error(
+                StatusCode::FORBIDDEN,
+                "Not Authorized to access this resource/api",
+            );
+        }
+        let Some(user) = users
+            .iter_mut()
+            .find(|u| u.seed.email.eq_ignore_ascii_case(key) || u.id == key)
+        else {
+            return api_error(StatusCode::NOT_FOUND, "Resource Not Found: userKey");
+        };
+        if user.org != org {
+            return api_error(
+                StatusCode::FORBIDDEN,
+                "Not Authorized to access this resource/api",
+            );
+        }
+        match act(user) {
+            (StatusCode::NO_CONTENT, _) => StatusCode::NO_CONTENT.into_response(),
+            (status, body) if status.is_success() => json(status, body),
+            (status, body) => api_error(status, body.as_str().unwrap_or("Invalid Input")),
+        }
+    }
+
+    fn update(&self, request: &Incoming, key: &str) -> Response {
+        if !request.content_type_is("application/json") {
+            return api_error(StatusCode::BAD_REQUEST, "Invalid JSON payload received.");
+        }
+        let Some(body) = request.json_object() else {
+            return api_error(StatusCode::BAD_REQUEST, "Invalid JSON payload received.");
+        };
+        let change = match UserChange::parse(&body) {
+            Ok(c) => c,
+            Err(message) => return api_error(StatusCode::BAD_REQUEST, &message),
+        };
+        self.with_user(request, key, |user| {
+            change.apply(user);
+            (StatusCode::OK, user_json(user))
+        })
+    }
+}
+
+/// The subset of a users.update body the fake understands, validated as
+/// Google validates it.
+struct UserChange {
+    password: Option<(String, Option<String>)>,
+    change_at_next_login: Option<bool>,
+    suspended: Option<bool>,
+}
+
+impl UserChange {
+    fn parse(body: &serde_json::Map<String, Value>) -> Result<Self, String> {
+        if let Some(unknown) = body.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "password" | "hashFunction" | "changePasswordAtNextLogin" | "suspended"
+            )
+        }) {
+            return Err(format!(
+                "Invalid JSON payload received. Unknown name \"{unknown}\" at 'resource'"
+            ));
+        }
+        let hash_function = match body.get("hashFunction") {
+            None => None,
+            Some(Value::String(h)) if matches!(h.as_str(), "SHA-1" | "MD5" | "crypt") => {
+                Some(h.clone())
+            }
+            Some(_) => return Err("Invalid Input: hashFunction".to_owned()),
+        };
+        let password = match body.get("password") {
+            None if hash_function.is_some() => return Err("Invalid Input: password".to_owned()),
+            None => None,
+            Some(Value::String(p)) => {
+                let hex_len = |n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit());
+                let ok = match hash_function.as_deref() {
+                    Some("SHA-1") => hex_len(40),
+                    Some("MD5") => hex_len(32),
+                    Some(_) => !p.is_empty(),
+                    None => (8..=100).contains(&p.chars().count()),
+                };
+                if !ok {
+                    return Err("Invalid Password".to_owned());
+                }
+                Some((p.clone(), hash_function))
+            }
+            Some(_) => return Err("Invalid Input: password".to_owned()),
+        };
+        let flag = |name: &str| match body.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(format!("Invalid value at '{name}'")),
+        };
+        Ok(Self {
+            password,
+            change_at_next_login: flag("changePasswordAtNextLogin")?,
+            suspended: flag("suspended")?,
+        })
+    }
+
+    fn apply(self, user: &mut FakeUser) {
+        if let Some((password, hash_function)) = self.password {
+            user.password = Some(password);
+            user.hash_function = hash_function;
+        }
+        if let Some(change) = self.change_at_next_login {
+            user.must_change_password = change;
+        }
+        match self.suspended {
+            Some(false) => user.state = SeedState::Active,
+            Some(true) => user.state = SeedState::SuspendedByAdmin,
+            None => {}
+        }
+    }
+}
+
+fn user_json(user: &FakeUser) -> Value {
+    let (suspended, reason) = match user.state {
+        SeedState::LockedOut => (true, Some("WEB_LOGIN_REQUIRED")),
+        SeedState::SuspendedByAdmin => (true, Some("ADMIN")),
+        SeedState::Active | SeedState::PasswordExpired => (false, None),
+    };
+    let mut value = json!({
+        "kind": "admin#directory#user",
+        "id": user.id,
+        "etag": format!("\"etag-{}\"", user.id),
+        "primaryEmail": user.seed.email,
+        "name": {
+            "givenName": user.seed.given_name,
+            "familyName": user.seed.family_name,
+            "fullName": format!("{} {}", user.seed.given_name, user.seed.family_name),
+        },
+        "isAdmin": user.seed.admin,
+        "isDelegatedAdmin": false,
+        "lastLoginTime": "2026-01-05T09:00:00.000Z",
+        "creationTime": "2024-03-01T12:00:00.000Z",
+        "agreedToTerms": true,
+        "suspended": suspended,
+        "archived": false,
+        "changePasswordAtNextLogin": user.must_change_password,
+        "ipWhitelisted": false,
+        "emails": [{"address": user.seed.email, "primary": true}],
+        "customerId": "C0testonly",
+        "orgUnitPath": user.seed.org_unit,
+        "isMailboxSetup": true,
+        "isEnrolledIn2Sv": false,
+        "isEnforcedIn2Sv": false,
+        "includeInGlobalAddressList": true,
+    });
+    if let (Some(reason), Some(obj)) = (reason, value.as_object_mut()) {
+        obj.insert(
+            "suspensionReason".to_owned(),
+            Value::String(reason.to_owned()),
+        );
+    }
+    value
+}

@@ -1,0 +1,229 @@
+//! The people and credentials the fakes start with: organisations (one per
+//! customer domain), their users, and the TEST-ONLY credentials each fake
+//! accepts. Nothing here is a real secret or a real tenant.
+
+/// TEST-ONLY RSA private key (PKCS#8 PEM) of the fake Google service account
+/// and Okta service app. Published on purpose; protects nothing.
+pub const TEST_ONLY_PRIVATE_KEY_PEM: &str =
+    include_str!("../testdata/test-only-service-account-private-key.pem");
+
+/// The public half, which the fakes verify assertions against.
+pub const TEST_ONLY_PUBLIC_KEY_PEM: &str =
+    include_str!("../testdata/test-only-service-account-public-key.pem");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedState {
+    Active,
+    /// Locked out: Google suspends with `WEB_LOGIN_REQUIRED`, Entra has
+    /// `accountEnabled: false`, Okta is `LOCKED_OUT`.
+    LockedOut,
+    /// Suspended by an administrator: Google `ADMIN`, Entra disabled, Okta
+    /// `SUSPENDED`.
+    SuspendedByAdmin,
+    /// Must change the password at next sign-in (after a reset).
+    PasswordExpired,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedUser {
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// Google super admin, Entra Global Administrator, Okta Super Admin.
+    pub admin: bool,
+    pub groups: Vec<String>,
+    /// Google organisational unit path.
+    pub org_unit: String,
+    pub state: SeedState,
+}
+
+impl SeedUser {
+    pub fn new(email: &str, state: SeedState) -> Self {
+        let local = email.split('@').next().unwrap_or(email);
+        let mut given = local.to_owned();
+        if let Some(first) = given.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        Self {
+            email: email.to_owned(),
+            given_name: given,
+            family_name: "Example".to_owned(),
+            admin: false,
+            groups: vec!["Staff".to_owned()],
+            org_unit: "/Staff".to_owned(),
+            state,
+        }
+    }
+
+    pub fn admin(mut self) -> Self {
+        self.admin = true;
+        self
+    }
+
+    pub fn in_groups(mut self, groups: &[&str]) -> Self {
+        self.groups = groups.iter().map(|g| (*g).to_owned()).collect();
+        self
+    }
+
+    pub fn in_org_unit(mut self, path: &str) -> Self {
+        self.org_unit = path.to_owned();
+        self
+    }
+}
+
+/// One customer's directory, as each provider would hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedOrg {
+    pub domain: String,
+    pub users: Vec<SeedUser>,
+    pub google: GoogleOrg,
+    pub graph: GraphOrg,
+    pub okta: OktaOrg,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoogleOrg {
+    pub client_email: String,
+    /// The administrator the service account impersonates.
+    pub admin_subject: String,
+    pub public_key_pem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphOrg {
+    pub directory_tenant: String,
+    pub client_id: String,
+    /// TEST-ONLY.
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OktaOrg {
+    /// TEST-ONLY SSWS token.
+    pub api_token: String,
+    /// The OAuth service app; its assertions are checked against `public_key_pem`.
+    pub client_id: String,
+    pub public_key_pem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    pub orgs: Vec<SeedOrg>,
+}
+
+impl Seed {
+    pub fn org(&self, domain: &str) -> Option<&SeedOrg> {
+        self.orgs.iter().find(|o| o.domain == domain)
+    }
+}
+
+impl SeedOrg {
+    /// An organisation with TEST-ONLY credentials derived from its domain.
+    pub fn new(
+        domain: &str,
+        directory_tenant: &str,
+        admin_subject: &str,
+        users: Vec<SeedUser>,
+    ) -> Self {
+        let slug: String = domain
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        Self {
+            domain: domain.to_owned(),
+            users,
+            google: GoogleOrg {
+                client_email: format!("zerodesk-{slug}@zerodesk-test-only.iam.gserviceaccount.com"),
+                admin_subject: admin_subject.to_owned(),
+                public_key_pem: TEST_ONLY_PUBLIC_KEY_PEM.to_owned(),
+            },
+            graph: GraphOrg {
+                directory_tenant: directory_tenant.to_owned(),
+                client_id: format!("client-{slug}"),
+                client_secret: format!("test-only-graph-secret-{slug}"),
+            },
+            okta: OktaOrg {
+                api_token: format!("00test-only-okta-token-{slug}"),
+                client_id: format!("0oa-test-only-{slug}"),
+                public_key_pem: TEST_ONLY_PUBLIC_KEY_PEM.to_owned(),
+            },
+        }
+    }
+}
+
+/// The demo tenant's directory (`demo.example`) and a second customer's
+/// (`other.example`) that the demo credentials must never reach.
+///
+/// demo.example: alice (active), bob (locked out), carol (active, Finance),
+/// dave (suspended by an administrator), root (directory administrator,
+/// in enough groups that membership listings take more than one page).
+/// other.example: eve (active), frank (locked out), admin (administrator).
+pub fn demo_seed() -> Seed {
+    let demo = SeedOrg::new(
+        "demo.example",
+        "3f2b8c4e-0d1a-4e5f-9a7b-1c2d3e4f5a6b",
+        "root@demo.example",
+        vec![
+            SeedUser::new("alice@demo.example", SeedState::Active),
+            SeedUser::new("bob@demo.example", SeedState::LockedOut),
+            SeedUser::new("carol@demo.example", SeedState::Active)
+                .in_groups(&["Finance", "Staff"])
+                .in_org_unit("/Finance/Payroll"),
+            SeedUser::new("dave@demo.example", SeedState::SuspendedByAdmin),
+            SeedUser::new("root@demo.example", SeedState::Active)
+                .admin()
+                .in_groups(&["IT Admins", "Staff"])
+                .in_org_unit("/IT"),
+        ],
+    );
+    let other = SeedOrg::new(
+        "other.example",
+        "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d",
+        "admin@other.example",
+        vec![
+            SeedUser::new("eve@other.example", SeedState::Active),
+            SeedUser::new("frank@other.example", SeedState::LockedOut),
+            SeedUser::new("admin@other.example", SeedState::Active)
+                .admin()
+                .in_org_unit("/IT"),
+        ],
+    );
+    Seed {
+        orgs: vec![demo, other],
+    }
+}
+
+/// A user as a fake holds it, including what the connectors changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeUser {
+    pub id: String,
+    pub org: usize,
+    pub seed: SeedUser,
+    pub state: SeedState,
+    /// Google: the password field as sent (a SHA-1 hex when hashed);
+    /// Graph: the password as sent; Okta: the temporary password it issued.
+    pub password: Option<String>,
+    pub hash_function: Option<String>,
+    pub must_change_password: bool,
+    pub sessions_revoked: u32,
+}
+
+pub(crate) fn users_of(seed: &Seed, id: impl Fn(usize, usize) -> String) -> Vec<FakeUser> {
+    seed.orgs
+        .iter()
+        .enumerate()
+        .flat_map(|(o, org)| {
+            let id = &id;
+            org.users.iter().enumerate().map(move |(u, user)| FakeUser {
+                id: id(o, u),
+                org: o,
+                seed: user.clone(),
+                state: user.state,
+                password: None,
+                hash_function: None,
+                must_change_password: user.state == SeedState::PasswordExpired,
+                sessions_revoked: 0,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,100 @@
+//! The classifier against the hand-labelled ticket set in data/: accuracy
+//! bars measured on it (see ACCURACY.md) and the safety property that no
+//! ticket a human says needs a person is ever automated.
+// A test crate: its helpers may panic like its tests.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use support::labelled::{self, Outcome};
+use zerodesk_domain::Category;
+
+fn outcomes() -> Vec<Outcome> {
+    labelled::run(&labelled::load().unwrap()).unwrap()
+}
+
+#[test]
+fn labelled_set_is_large_and_varied() {
+    let tickets = labelled::load().unwrap();
+    assert!(tickets.len() >= 300, "{} tickets", tickets.len());
+    for c in Category::ALL {
+        assert!(
+            tickets.iter().filter(|t| t.category == c).count() >= 20,
+            "{c:?}"
+        );
+    }
+    for lang in ["en", "es", "de", "it"] {
+        assert!(
+            tickets.iter().filter(|t| t.lang == lang).count() >= 60,
+            "{lang}"
+        );
+    }
+    assert!(tickets.iter().filter(|t| t.split == "holdout").count() >= 100);
+    let mut ids: Vec<&str> = tickets.iter().map(|t| t.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), tickets.len(), "ids are unique");
+}
+
+#[test]
+fn no_ticket_a_human_would_review_is_automated() {
+    let unsafe_ones: Vec<String> = outcomes()
+        .iter()
+        .filter(|o| o.unsafe_automation())
+        .map(|o| format!("{} ({:?})", o.ticket.id, o.ticket.decision))
+        .collect();
+    assert!(
+        unsafe_ones.is_empty(),
+        "automated against the label: {unsafe_ones:?}"
+    );
+}
+
+#[test]
+fn category_accuracy_meets_the_measured_bar() {
+    let all = outcomes();
+    for split in ["train", "holdout", "fresh"] {
+        let sel: Vec<&Outcome> = all.iter().filter(|o| o.ticket.split == split).collect();
+        let acc = labelled::share(&sel, Outcome::category_ok);
+        assert!(acc >= 0.95, "{split}: category accuracy {acc:.3}");
+    }
+    let every: Vec<&Outcome> = all.iter().collect();
+    assert!(labelled::share(&every, Outcome::category_ok) >= 0.97);
+}
+
+#[test]
+fn decisions_flags_and_targets_meet_the_measured_bar() {
+    let all = outcomes();
+    let every: Vec<&Outcome> = all.iter().collect();
+    assert!(labelled::share(&every, Outcome::decision_ok) >= 0.97);
+    assert!(labelled::share(&every, Outcome::flags_ok) >= 0.95);
+    assert!(labelled::share(&every, Outcome::target_ok) >= 0.97);
+}
+
+#[test]
+fn every_category_is_recognised_in_every_language_it_appears_in() {
+    let all = outcomes();
+    for c in Category::ALL {
+        for lang in ["en", "es", "de", "it"] {
+            let sel: Vec<&Outcome> = all
+                .iter()
+                .filter(|o| o.ticket.category == c && o.ticket.lang == lang)
+                .collect();
+            if sel.is_empty() {
+                continue;
+            }
+            let acc = labelled::share(&sel, Outcome::category_ok);
+            assert!(acc >= 0.8, "{c:?}/{lang}: {acc:.3}");
+        }
+    }
+}
+
+/// `cargo test -p zerodesk-triage --test labelled_set -- --nocapture` prints
+/// the tables of ACCURACY.md.
+#[test]
+fn accuracy_table_covers_every_category() {
+    let md = labelled::markdown(&outcomes());
+    println!("{md}");
+    for c in Category::ALL {
+        assert!(md.contains(&format!("| {} |", c.as_str())), "{c:?}");
+    }
+}
