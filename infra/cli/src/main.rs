@@ -1,1 +1,39 @@
-fn main() {}
+//! `zerodesk`: operator commands. Parses the command line, runs one
+//! subcommand, turns its outcome into an exit code. Each subcommand lives in
+//! its own module; this file only wires them.
+
+mod triage_replay;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "zerodesk", version, about = "zerodesk operator commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ticket triage tools.
+    Triage {
+        #[command(subcommand)]
+        command: TriageCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TriageCommand {
+    /// Classify tickets read as JSON lines on stdin; write one decision per line to stdout.
+    Replay(triage_replay::ReplayArgs),
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Triage {
+            command: TriageCommand::Replay(args),
+        } => triage_replay::main(&args),
+    }
+}

@@ -29,6 +29,14 @@ pub(crate) struct Tokens {
     pub emails: Vec<AccountRef>,
 }
 
+/// What `redact` leaves in place of a secret.
+const MARKERS: [&str; 4] = [
+    "[redacted:password]",
+    "[redacted:token]",
+    "[redacted:card]",
+    "[redacted:key]",
+];
+
 /// Words after which a negation no longer reaches ("I don't need a reset,
 /// just unlock it"): they open a new clause.
 const CLAUSE_WORDS: &[&str] = &[
@@ -101,6 +109,21 @@ impl Tokenizer {
                     i += 1;
                 }
                 continue;
+            }
+            if c == '[' {
+                // Text classified after redaction: a marker is not a word
+                // ("[redacted:password]" says nothing about passwords).
+                if let Some(len) = MARKERS
+                    .iter()
+                    .find(|m| text.get(at..).is_some_and(|t| t.starts_with(**m)))
+                    .map(|m| m.len())
+                {
+                    self.flush(&mut word, in_subject);
+                    while i < chars.len() && chars[i].0 < at + len {
+                        i += 1;
+                    }
+                    continue;
+                }
             }
             let next = chars.get(i + 1).map(|(_, c)| *c);
             if c.is_alphanumeric() {
@@ -276,6 +299,15 @@ mod tests {
         );
         assert!(s[3].0 > s[2].0, "full stop splits sentences");
         assert!(t.toks[0].in_subject && !t.toks[1].in_subject);
+    }
+
+    #[test]
+    fn redaction_markers_are_not_words() {
+        assert_eq!(
+            words("", "my pw is [redacted:password] ok"),
+            ["my", "pw", "is", "ok"]
+        );
+        assert_eq!(words("", "[redacted:other]"), ["redacted", "other"]);
     }
 
     #[test]

@@ -60,10 +60,14 @@ const KINDS: [RedactionKind; 4] = [
     RedactionKind::Key,
 ];
 
-/// Exactly one of our markers: already redacted. Anything else that merely
-/// starts like one ("[redacted:hunter2]") is still a value.
-fn is_marker(s: &str) -> bool {
-    KINDS.iter().any(|k| k.marker() == s)
+/// The length of the marker `s` starts with, if any. Only whole markers
+/// count: "[redacted:hunter2]" is not one.
+fn marker_prefix(s: &str) -> Option<usize> {
+    KINDS
+        .iter()
+        .map(|k| k.marker())
+        .find(|m| s.starts_with(m))
+        .map(str::len)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,7 +84,7 @@ pub fn redact(text: &str) -> Redacted {
     jwts_and_long_secrets(text, &mut spans);
     labelled_values(text, &mut spans);
     cards(text, &mut spans);
-    let spans = merge(spans);
+    let spans = merge(text, spans);
     let mut out = String::with_capacity(text.len());
     let mut redactions = Vec::with_capacity(spans.len());
     let mut at = 0;
@@ -97,7 +101,14 @@ pub fn redact(text: &str) -> Redacted {
     }
 }
 
-fn merge(mut spans: Vec<Span>) -> Vec<Span> {
+/// Overlapping spans become one, with the strongest kind. Each span then
+/// runs on to the end of the word it ends in (short of closing punctuation),
+/// so no fragment of a secret stays glued to a marker, and redacting the
+/// result again finds nothing new.
+fn merge(text: &str, mut spans: Vec<Span>) -> Vec<Span> {
+    for s in &mut spans {
+        s.end = word_end(text, s.end);
+    }
     spans.retain(|s| s.start < s.end);
     spans.sort_by_key(|s| (s.start, s.end));
     let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
@@ -113,6 +124,14 @@ fn merge(mut spans: Vec<Span>) -> Vec<Span> {
         }
     }
     merged
+}
+
+fn word_end(text: &str, from: usize) -> usize {
+    let rest = text.get(from..).unwrap_or_default();
+    let run = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let word = rest.get(..run).unwrap_or_default();
+    let kept = word.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '"', '\'', '>']);
+    from + kept.len()
 }
 
 /// `-----BEGIN ... PRIVATE KEY-----` through the matching END line; with no
@@ -695,11 +714,14 @@ fn separator_at(text: &str, at: usize) -> Option<usize> {
 /// The part of a run that is the secret: trailing sentence punctuation is
 /// left in place; prose words and markers are not secrets.
 fn secret_value(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let mut start = start;
+    // What an earlier pass already replaced stays; whatever is glued after
+    // it ("[redacted:password]hunter2") is still a value.
+    while let Some(len) = text.get(start..end).and_then(marker_prefix) {
+        start += len;
+    }
     let raw = text.get(start..end)?;
     let trimmed = raw.trim_end_matches(['.', ',', ';', ')', ':']);
-    if is_marker(trimmed) {
-        return None;
-    }
     if trimmed.is_empty() || !trimmed.chars().any(char::is_alphanumeric) {
         return None;
     }
@@ -893,6 +915,21 @@ mod tests {
         assert_eq!(once.redactions.len(), 3);
         assert_eq!(redact(&once.text).text, once.text);
         assert!(redact(&once.text).redactions.is_empty());
+    }
+
+    #[test]
+    fn glued_text_after_a_marker_is_still_a_value() {
+        assert_eq!(
+            r("password: [redacted:password]hunter2"),
+            "password: [redacted:password][redacted:password]"
+        );
+    }
+
+    #[test]
+    fn a_card_inside_a_password_value_is_redacted_once_with_its_word() {
+        let once = r("contraseña: 4111 1111 1111 1111 0--0.");
+        assert_eq!(once, "contraseña: [redacted:password].");
+        assert_eq!(r(&once), once);
     }
 
     #[test]
