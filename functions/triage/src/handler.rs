@@ -162,3 +162,184 @@ async fn route<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Bod
         _ => Err(ApiError::NotFound),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+    use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+    use zerodesk_domain::{Category, SystemTask, Tenant, TenantPolicy, TenantScope, TenantStatus};
+    use zerodesk_events::InMemoryPublisher;
+    use zerodesk_store::TenantRepo;
+    use zerodesk_testkit::LocalAws;
+    use zerodesk_workflow::Tables;
+
+    use super::*;
+
+    const POST_TICKET: &str = include_str!("../../../events/api-post-ticket.json");
+
+    async fn app() -> App<InMemoryPublisher> {
+        let aws = LocalAws::shared();
+        let config = aws.sdk_config().await;
+        let demo = TenantId::parse("demo").unwrap();
+        let scope = TenantScope::for_system_task(demo.clone(), SystemTask::TenantLifecycle);
+        let tenant = Tenant {
+            id: demo,
+            name: "Demo".into(),
+            status: TenantStatus::Active,
+            policy: TenantPolicy {
+                auto_resolve: [Category::PasswordReset].into(),
+                ..Default::default()
+            },
+            created_at: Utc::now(),
+        };
+        let repo = TenantRepo::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            &aws.names.tenants_table,
+        );
+        let _ = repo.create(&scope, &tenant).await; // shared by the tests of this binary
+        let credentials = TenantCredentials::new(
+            aws_sdk_sts::Client::new(&config),
+            &aws.names.tenant_access_role_arn,
+            "triage",
+        );
+        let tables = Tables {
+            tenants: aws.names.tenants_table.clone(),
+            tickets: aws.names.tickets_table.clone(),
+            idempotency: aws.names.idempotency_table.clone(),
+        };
+        App {
+            services: Services::new(
+                tables,
+                TenantClientsCache::new(config, Arc::new(credentials)),
+                InMemoryPublisher::new(),
+            ),
+            claim_names: ClaimNames::default(),
+        }
+    }
+
+    fn event(edit: impl FnOnce(&mut Value)) -> Request {
+        let mut v: Value = serde_json::from_str(POST_TICKET).unwrap();
+        edit(&mut v);
+        lambda_http::request::from_str(&v.to_string()).unwrap()
+    }
+
+    fn body(r: &Response<Body>) -> Value {
+        match r.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            _ => Value::Null,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sample_event_files_a_ticket_that_reads_back() {
+        let app = app().await;
+        let created = handle(&app, event(|_| {})).await;
+        assert_eq!(created.status(), 201);
+        let ticket = body(&created);
+        assert_eq!(ticket["state"], "triaged");
+        assert_eq!(ticket["category"], "password_reset");
+        assert_eq!(ticket["decision"], "auto_resolve");
+        let id = ticket["id"].as_str().unwrap().to_owned();
+        let read = handle(
+            &app,
+            event(|v| {
+                v["routeKey"] = json!("GET /tickets/{id}");
+                v["requestContext"]["routeKey"] = json!("GET /tickets/{id}");
+                v["requestContext"]["http"]["method"] = json!("GET");
+                v["rawPath"] = json!(format!("/tickets/{id}"));
+                v["pathParameters"] = json!({ "id": id });
+                v["body"] = Value::Null;
+            }),
+        )
+        .await;
+        assert_eq!(read.status(), 200);
+        assert_eq!(body(&read)["id"], ticket["id"]);
+        assert_eq!(app.services.publisher.of_type("TicketCreated").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn no_authorizer_context_is_401_and_nothing_is_stored() {
+        let app = app().await;
+        let r = handle(
+            &app,
+            event(|v| {
+                v["requestContext"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("authorizer");
+            }),
+        )
+        .await;
+        assert_eq!(r.status(), 401);
+        assert_eq!(body(&r)["error"]["code"], "unauthorized");
+        assert!(app.services.publisher.events().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_tenant_id_in_the_body_is_refused_naming_the_field() {
+        let app = app().await;
+        let r = handle(
+            &app,
+            event(|v| {
+                v["body"] = json!(r#"{"subject":"s","body":"b","tenant_id":"other"}"#);
+            }),
+        )
+        .await;
+        assert_eq!(r.status(), 400);
+        assert_eq!(body(&r)["error"]["field"], "tenant_id");
+        assert!(
+            app.services.publisher.events().is_empty(),
+            "nothing partial is stored or published"
+        );
+    }
+
+    #[tokio::test]
+    async fn oversized_and_non_json_bodies_are_refused() {
+        let app = app().await;
+        let big = handle(
+            &app,
+            event(|v| {
+                v["body"] = json!(format!(
+                    r#"{{"subject":"s","body":"{}"}}"#,
+                    "x".repeat(70_000)
+                ));
+            }),
+        )
+        .await;
+        assert_eq!(big.status(), 413);
+        let text = handle(
+            &app,
+            event(|v| v["headers"]["content-type"] = json!("text/plain")),
+        )
+        .await;
+        assert_eq!(text.status(), 415);
+        assert_eq!(body(&text)["error"]["code"], "unsupported_media_type");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_tenant_is_refused_and_a_malformed_id_is_not_found() {
+        let app = app().await;
+        let unknown = handle(
+            &app,
+            event(|v| {
+                v["requestContext"]["authorizer"]["jwt"]["claims"]["tenant_id"] =
+                    json!("nobody-here");
+            }),
+        )
+        .await;
+        assert_eq!(unknown.status(), 403);
+        assert_eq!(body(&unknown)["error"]["code"], "tenant_inactive");
+        let bad_id = handle(
+            &app,
+            event(|v| {
+                v["routeKey"] = json!("GET /tickets/{id}");
+                v["requestContext"]["routeKey"] = json!("GET /tickets/{id}");
+                v["pathParameters"] = json!({ "id": "../../etc" });
+            }),
+        )
+        .await;
+        assert_eq!(bad_id.status(), 404);
+    }
+}
