@@ -70,3 +70,98 @@ async fn reset<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Bod
     };
     Ok(json_response(StatusCode::OK, &body, &call.correlation_id))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+    use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+    use zerodesk_events::InMemoryPublisher;
+    use zerodesk_testkit::LocalAws;
+    use zerodesk_workflow::Tables;
+
+    use super::*;
+
+    const RESET: &str = include_str!("../../../events/api-post-reset.json");
+
+    async fn app() -> App<InMemoryPublisher> {
+        let aws = LocalAws::shared();
+        let config = aws.sdk_config().await;
+        let credentials = TenantCredentials::new(
+            aws_sdk_sts::Client::new(&config),
+            &aws.names.tenant_access_role_arn,
+            "reset",
+        );
+        let tables = Tables {
+            tenants: aws.names.tenants_table.clone(),
+            tickets: aws.names.tickets_table.clone(),
+            idempotency: aws.names.idempotency_table.clone(),
+        };
+        App {
+            services: Services::new(
+                tables,
+                TenantClientsCache::new(config, Arc::new(credentials)),
+                InMemoryPublisher::new(),
+            ),
+            claim_names: ClaimNames::default(),
+        }
+    }
+
+    fn request(edit: impl FnOnce(&mut Value)) -> Request {
+        let mut v: Value = serde_json::from_str(RESET).unwrap();
+        edit(&mut v);
+        lambda_http::request::from_str(&v.to_string()).unwrap()
+    }
+
+    fn code(r: &Response<Body>) -> String {
+        match r.body() {
+            Body::Text(t) => serde_json::from_str::<Value>(t).unwrap()["error"]["code"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+            _ => String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn refusals_carry_their_stable_codes_and_no_password() {
+        let app = app().await;
+        let no_auth = handle(
+            &app,
+            request(|v| {
+                v["requestContext"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("authorizer");
+            }),
+        )
+        .await;
+        assert_eq!(
+            (no_auth.status().as_u16(), code(&no_auth).as_str()),
+            (401, "unauthorized")
+        );
+        let bad_id = handle(
+            &app,
+            request(|v| v["pathParameters"] = json!({"id": "not-a-ticket"})),
+        )
+        .await;
+        assert_eq!(
+            (bad_id.status().as_u16(), code(&bad_id).as_str()),
+            (404, "not_found")
+        );
+        let unknown_tenant = handle(&app, request(|_| {})).await;
+        assert_eq!(
+            (
+                unknown_tenant.status().as_u16(),
+                code(&unknown_tenant).as_str()
+            ),
+            (403, "tenant_inactive")
+        );
+        for r in [&no_auth, &bad_id, &unknown_tenant] {
+            if let Body::Text(t) = r.body() {
+                assert!(!t.contains("temporary_password"));
+            }
+        }
+    }
+}

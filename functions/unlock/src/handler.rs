@@ -147,3 +147,100 @@ async fn handle_event<P: Publisher>(app: &App<P>, event: &Value) -> Result<(), E
     .instrument(span)
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+    use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+    use zerodesk_events::InMemoryPublisher;
+    use zerodesk_testkit::LocalAws;
+    use zerodesk_workflow::Tables;
+
+    use super::*;
+
+    const TRIAGED: &str = include_str!("../../../events/eventbridge-ticket-triaged-unlock.json");
+    const HTTP: &str = include_str!("../../../events/api-post-unlock.json");
+
+    async fn app() -> App<InMemoryPublisher> {
+        let aws = LocalAws::shared();
+        let config = aws.sdk_config().await;
+        let credentials = TenantCredentials::new(
+            aws_sdk_sts::Client::new(&config),
+            &aws.names.tenant_access_role_arn,
+            "unlock",
+        );
+        let tables = Tables {
+            tenants: aws.names.tenants_table.clone(),
+            tickets: aws.names.tickets_table.clone(),
+            idempotency: aws.names.idempotency_table.clone(),
+        };
+        App {
+            services: Services::new(
+                tables,
+                TenantClientsCache::new(config, Arc::new(credentials)),
+                InMemoryPublisher::new(),
+            ),
+            claim_names: ClaimNames::default(),
+        }
+    }
+
+    #[test]
+    fn the_sample_eventbridge_event_is_an_automated_unlock() {
+        let v: Value = serde_json::from_str(TRIAGED).unwrap();
+        let e = DomainEvent::from_eventbridge_detail(
+            v["detail-type"].as_str().unwrap(),
+            &v["detail"].to_string(),
+        )
+        .unwrap();
+        let EventPayload::TicketTriaged(t) = e.payload else {
+            panic!("not a triage event")
+        };
+        assert_eq!(
+            (t.decision, t.category),
+            (Decision::AutoResolve, Category::AccountUnlock)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_triage_that_did_not_automate_an_unlock_is_ignored() {
+        let app = app().await;
+        let mut v: Value = serde_json::from_str(TRIAGED).unwrap();
+        v["detail"]["decision"] = json!("needs_approval");
+        assert!(handle(&app, v).await.unwrap().is_null());
+        assert!(app.services.publisher.events().is_empty(), "nothing acted");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_event_shape_is_an_error_for_the_dead_letter_queue() {
+        let app = app().await;
+        assert!(matches!(
+            handle(&app, json!({"hello": "world"})).await,
+            Err(EventError::Unrecognised)
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_http_request_without_authorizer_gets_a_401_payload_document() {
+        let app = app().await;
+        let mut v: Value = serde_json::from_str(HTTP).unwrap();
+        v["requestContext"]
+            .as_object_mut()
+            .unwrap()
+            .remove("authorizer");
+        let out = handle(&app, v).await.unwrap();
+        assert_eq!(out["statusCode"], 401);
+        let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+
+    #[tokio::test]
+    async fn an_unlock_for_an_unknown_tenant_is_refused() {
+        let app = app().await;
+        let out = handle(&app, serde_json::from_str(HTTP).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(out["statusCode"], 403);
+    }
+}
