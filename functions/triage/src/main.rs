@@ -9,6 +9,8 @@ use zerodesk_events::EventBridgePublisher;
 use zerodesk_workflow::{FunctionEnv, Services};
 
 mod handler;
+#[cfg(test)]
+mod route_matrix;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
