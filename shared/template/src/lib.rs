@@ -236,6 +236,43 @@ mod tests {
     }
 
     #[test]
+    fn the_repository_template_functions_routes_and_authorizer_are_readable() {
+        let t = Template::load(&Template::repository_template_path()).unwrap();
+        let functions = t.functions().unwrap();
+        assert!(!functions.is_empty(), "template.yaml declares no function");
+        for f in &functions {
+            assert!(
+                f.binary.is_some(),
+                "{} has no Metadata.BuildProperties.Binary",
+                f.logical_id
+            );
+        }
+        let apis = t.http_apis().unwrap();
+        assert_eq!(apis.len(), 1, "one HTTP API");
+        let default = apis[0]
+            .default_authorizer
+            .as_deref()
+            .expect("a default authorizer");
+        assert!(
+            apis[0].authorizers.contains_key(default),
+            "the default authorizer is a JWT authorizer"
+        );
+        let routes = t.routes().unwrap();
+        assert!(
+            routes.iter().all(|r| r.auth != RouteAuth::None),
+            "no route opts out of the authorizer"
+        );
+        assert!(!t.rules().unwrap().is_empty());
+        for s in t.schedules().unwrap() {
+            assert!(
+                s.expression.starts_with("cron(") || s.expression.starts_with("rate("),
+                "{}",
+                s.expression
+            );
+        }
+    }
+
+    #[test]
     fn every_table_has_pk_sk_ttl_and_the_expiry_index() {
         let t = Template::load(&Template::repository_template_path()).unwrap();
         for table in t.tables().unwrap() {

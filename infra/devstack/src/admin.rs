@@ -1,0 +1,80 @@
+//! The stack's own loopback endpoint for a second terminal: invoke a
+//! function now (`devstack invoke retention-purge`). It is not part of the
+//! HTTP API, has no route in the template, and listens on 127.0.0.1 only.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use zerodesk_template::ScheduleDef;
+
+use crate::local::{ACCOUNT_ID, REGION};
+use crate::runtime::Invoker;
+
+/// A function as the admin endpoint knows it.
+#[derive(Clone)]
+pub struct AdminFunction {
+    pub logical_id: String,
+    pub binary: String,
+    pub invoker: Invoker,
+    /// The schedule whose event `invoke` sends when given no event.
+    pub schedule: Option<ScheduleDef>,
+}
+
+pub fn router(functions: Vec<AdminFunction>) -> Router {
+    Router::new()
+        .route("/invoke/{function}", post(invoke))
+        .with_state(Arc::new(functions))
+}
+
+async fn invoke(
+    State(functions): State<Arc<Vec<AdminFunction>>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(f) = functions
+        .iter()
+        .find(|f| f.binary == name || f.logical_id == name)
+    else {
+        let known: Vec<&str> = functions.iter().map(|f| f.binary.as_str()).collect();
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"error": format!("no function {name}"), "functions": known})),
+        )
+            .into_response();
+    };
+    let event: Value = if body.is_empty() {
+        match &f.schedule {
+            Some(s) => crate::schedule::event_for(s, REGION, ACCOUNT_ID, chrono::Utc::now()),
+            None => json!({}),
+        }
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"error": "the event is not JSON"})),
+                )
+                    .into_response();
+            }
+        }
+    };
+    match f.invoker.invoke(event.to_string().into_bytes()).await {
+        Ok(out) => {
+            let payload = serde_json::from_slice::<Value>(&out)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&out).into_owned()));
+            axum::Json(json!({"function": f.logical_id, "ok": true, "payload": payload}))
+                .into_response()
+        }
+        Err(e) => {
+            axum::Json(json!({"function": f.logical_id, "ok": false, "error": e.to_string()}))
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! End to end through `devstack up`, as a developer runs it: a self-service
+//! reset by a demo user, the password shown once, the audit trail read and
+//! verified by the auditor, another tenant refused with 404, and after
+//! SIGTERM no process and no port left behind.
+//!
+//! Slow (it builds and runs every function binary): run it with
+//! `cargo test -p zerodesk-testkit --test devstack_e2e -- --ignored`.
+
+// Test helpers outside #[test] fns panic on purpose: a broken fixture is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Builds the devstack binary and returns its path.
+fn devstack_binary() -> PathBuf {
+    let status = Command::new(cargo())
+        .args(["build", "-q", "-p", "devstack"])
+        .current_dir(repo_root())
+        .status()
+        .unwrap();
+    assert!(status.success(), "cargo build -p devstack failed");
+    let meta = Command::new(cargo())
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    let meta: Value = serde_json::from_slice(&meta.stdout).unwrap();
+    Path::new(meta["target_directory"].as_str().unwrap()).join("debug/devstack")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Running {
+    child: Child,
+    output: Arc<Mutex<Vec<String>>>,
+    state_dir: PathBuf,
+    binary: PathBuf,
+}
+
+impl Running {
+    fn start(binary: PathBuf, state_dir: PathBuf, port: u16) -> Running {
+        let mut child = Command::new(&binary)
+            .args([
+                "--state-dir",
+                state_dir.to_str().unwrap(),
+                "up",
+                "--port",
+                &port.to_string(),
+            ])
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let sink = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    sink.lock().unwrap().push(line);
+                }
+            });
+        }
+        Running {
+            child,
+            output,
+            state_dir,
+            binary,
+        }
+    }
+
+    fn wait_for(&mut self, needle: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self
+                .output
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.contains(needle))
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "devstack exited ({status}) before {needle:?}:\n{}",
+                    self.output.lock().unwrap().join("\n")
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} within {limit:?}:\n{}",
+                self.output.lock().unwrap().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn state(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.state_dir.join("stack.json")).unwrap())
+            .unwrap()
+    }
+
+    /// A token from the `token` command, as a second terminal would get one.
+    fn token(&self, tenant: &str, role: &str, sub: &str) -> String {
+        let out = Command::new(&self.binary)
+            .args([
+                "--state-dir",
+                self.state_dir.to_str().unwrap(),
+                "token",
+                "--tenant",
+                tenant,
+                "--role",
+                role,
+                "--sub",
+                sub,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "token: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn output(&self) -> String {
+        self.output.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Running {
+    /// A failed assertion must not leave a stack running: SIGTERM, then SIGKILL.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
+
+/// Direct children of `pid`, from /proc.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // The ppid is the second field after the parenthesised command name.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok());
+        if ppid == Some(pid) {
+            out.push(child);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "builds and runs every function binary; run with --ignored"]
+async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
+    let binary = devstack_binary();
+    let state_dir = std::env::temp_dir().join(format!("devstack-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state_dir);
+    let port = free_port();
+    let mut stack = Running::start(binary, state_dir, port);
+    stack.wait_for("[devstack] ready in", Duration::from_secs(1800));
+    let state = stack.state();
+    let api = state["api_url"].as_str().unwrap().to_owned();
+    assert_eq!(api, format!("http://127.0.0.1:{port}"));
+    let http = reqwest::Client::new();
+
+    let alice = stack.token("demo", "tenant_user", "alice@demo.example");
+    let filed = http
+        .post(format!("{api}/tickets"))
+        .bearer_auth(&alice)
+        .json(&json!({"subject": "Forgot my password", "body": "I forgot my password, please reset it"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status().as_u16(), 201);
+    let ticket: Value = filed.json().await.unwrap();
+    assert_eq!(ticket["category"], "password_reset", "{ticket}");
+    assert_eq!(ticket["decision"], "auto_resolve", "{ticket}");
+    let id = ticket["id"].as_str().unwrap().to_owned();
+
+    let reset = http
+        .post(format!("{api}/tickets/{id}/reset"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status().as_u16(), 200);
+    let reset: Value = reset.json().await.unwrap();
+    let password = reset["temporary_password"]
+        .as_str()
+        .expect("the password, once")
+        .to_owned();
+    assert!(password.len() >= 12);
+    assert_eq!(reset["already_done"], false);
+    let again: Value = http
+        .post(format!("{api}/tickets/{id}/reset"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        again.get("temporary_password").is_none(),
+        "the password is returned once: {again}"
+    );
+    assert_eq!(again["already_done"], true);
+
+    // The trail arrives through EventBridge and audit-write: wait for the outcome.
+    let auditor = stack.token("demo", "tenant_auditor", "auditor@demo.example");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let records = loop {
+        let trail: Value = http
+            .get(format!("{api}/audit"))
+            .bearer_auth(&auditor)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = trail["items"].as_array().cloned().unwrap_or_default();
+        let for_ticket: Vec<Value> = items
+            .into_iter()
+            .filter(|r| r["ticket_id"] == id.as_str())
+            .collect();
+        if for_ticket.iter().any(|r| r["outcome"].is_string()) {
+            break for_ticket;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no reset outcome in the trail: {trail}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(
+        records.len() >= 3,
+        "filed, intent and outcome at least: {records:?}"
+    );
+    let verify: Value = http
+        .get(format!("{api}/audit/verify"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verify["ok"], true, "{verify}");
+
+    let eve = stack.token("other", "tenant_user", "eve@other.example");
+    let foreign = http
+        .get(format!("{api}/tickets/{id}"))
+        .bearer_auth(&eve)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status().as_u16(), 404);
+    let other_admin = stack.token("other", "tenant_admin", "admin@other.example");
+    let foreign = http
+        .post(format!("{api}/tickets/{id}/reset"))
+        .bearer_auth(&other_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status().as_u16(), 404);
+
+    // The schedule can be fired from a second terminal.
+    let fired = Command::new(&stack.binary)
+        .args([
+            "--state-dir",
+            stack.state_dir.to_str().unwrap(),
+            "invoke",
+            "retention-purge",
+        ])
+        .output()
+        .unwrap();
+    let fired: Value = serde_json::from_slice(&fired.stdout).unwrap();
+    assert_eq!(fired["function"], "RetentionPurgeFunction", "{fired}");
+
+    assert!(
+        !stack.output().contains(&password),
+        "the temporary password appeared in the stack's output"
+    );
+    assert!(
+        !stack.output().contains(&alice),
+        "a token appeared in the stack's output"
+    );
+
+    // SIGTERM: everything stops, nothing keeps listening, no child survives.
+    let pid = stack.child.id();
+    let children = children_of(pid);
+    assert!(children.len() >= 7, "moto and six functions: {children:?}");
+    let ports: Vec<u16> = state["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap() as u16)
+        .collect();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = stack.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "devstack did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    for port in ports {
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "port {port} still open"
+        );
+    }
+    for child in children {
+        assert!(
+            !Path::new(&format!("/proc/{child}")).exists(),
+            "child {child} survived"
+        );
+    }
+    assert!(!stack.state_dir.join("stack.json").exists());
+}
