@@ -1,1 +1,44 @@
-fn main() {}
+//! admin: wiring only. Configuration from the environment (fail closed),
+//! SDK clients built once and reused across warm invocations; the tenant
+//! gate's cache lives as long as the container.
+
+// The ledger's retrying appends and page loops nest deep futures; the
+// layout query of the handler future needs more than the default depth.
+#![recursion_limit = "256"]
+
+use std::sync::Arc;
+
+use lambda_http::{Error, run, service_fn};
+use zerodesk_aws::{TenantClientsCache, load_sdk_config};
+use zerodesk_events::EventBridgePublisher;
+use zerodesk_ledger::{Admin, LedgerEnv, SystemClock, TenantVault};
+
+mod handler;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    zerodesk_telemetry::init("admin");
+    let env = LedgerEnv::from_env()?;
+    let config = load_sdk_config().await;
+    let clients = Arc::new(TenantClientsCache::from_env(&config, "admin")?);
+    let publisher = EventBridgePublisher::new(
+        aws_sdk_eventbridge::Client::new(&config),
+        &env.event_bus_name,
+    );
+    let app = Arc::new(handler::App {
+        // Every tenant item through the tenant data role, one session per tenant.
+        admin: Admin::new(
+            env.tables.clone(),
+            Arc::clone(&clients),
+            publisher,
+            TenantVault::new(clients, &env.kms_key_id, &env.stage),
+            SystemClock,
+        ),
+        claim_names: env.claim_names,
+    });
+    run(service_fn(move |req| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, Error>(handler::handle(&app, req).await) }
+    }))
+    .await
+}

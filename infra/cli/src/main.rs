@@ -2,6 +2,7 @@
 //! subcommand, turns its outcome into an exit code. Each subcommand lives in
 //! its own module; this file only wires them.
 
+mod audit;
 mod triage_replay;
 
 use std::process::ExitCode;
@@ -22,6 +23,11 @@ enum Command {
         #[command(subcommand)]
         command: TriageCommand,
     },
+    /// Audit trail tools: verify a trail (from a stack or an export file), export it.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,5 +41,6 @@ fn main() -> ExitCode {
         Command::Triage {
             command: TriageCommand::Replay(args),
         } => triage_replay::main(&args),
+        Command::Audit { command } => audit::main(&command),
     }
 }

@@ -1,0 +1,491 @@
+//! The admin routes against the local emulator, with requests built from the
+//! sample events in `events/`: real repositories, the real credential vault
+//! (KMS + Secrets Manager, tenant-scoped clients through STS), and an
+//! in-memory publisher whose events are fed to the real audit writer.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+use zerodesk_events::InMemoryPublisher;
+use zerodesk_ledger::{Admin, AuditWriter, PurgeTables, SystemClock, TenantVault};
+use zerodesk_testkit::{LocalAws, unique_tenant};
+
+use super::*;
+
+const GET_AUDIT: &str = include_str!("../../../../events/api-get-audit.json");
+const GET_PLATFORM_AUDIT: &str = include_str!("../../../../events/api-get-platform-audit.json");
+const PUT_CONNECTION: &str = include_str!("../../../../events/api-put-connection.json");
+
+type TestApp = App<InMemoryPublisher, TenantVault, SystemClock, Arc<TenantClientsCache>>;
+
+struct Harness {
+    app: TestApp,
+    publisher: InMemoryPublisher,
+    writer: AuditWriter<aws_sdk_dynamodb::Client>,
+    secrets: aws_sdk_secretsmanager::Client,
+}
+
+async fn harness() -> Harness {
+    let aws = LocalAws::shared();
+    let config = aws.sdk_config().await;
+    let db = aws_sdk_dynamodb::Client::new(&config);
+    let names = &aws.names;
+    let credentials = TenantCredentials::new(
+        aws_sdk_sts::Client::new(&config),
+        &names.tenant_access_role_arn,
+        "admin-test",
+    );
+    let clients = Arc::new(TenantClientsCache::new(
+        config.clone(),
+        Arc::new(credentials),
+    ));
+    let publisher = InMemoryPublisher::new();
+    Harness {
+        app: App {
+            // Tenant items through tenant-scoped clients (STS on the emulator).
+            admin: Admin::new(
+                PurgeTables {
+                    tenants: names.tenants_table.clone(),
+                    tickets: names.tickets_table.clone(),
+                    audit: names.audit_table.clone(),
+                    idempotency: names.idempotency_table.clone(),
+                },
+                Arc::clone(&clients),
+                publisher.clone(),
+                TenantVault::new(clients, &names.kms_key_id, &names.stage),
+                SystemClock,
+            ),
+            claim_names: ClaimNames::default(),
+        },
+        publisher,
+        writer: AuditWriter::new(db.clone(), &names.audit_table, &names.tenants_table, db),
+        secrets: aws_sdk_secretsmanager::Client::new(&config),
+    }
+}
+
+/// A request from a sample event, retargeted.
+fn request(
+    sample: &str,
+    route: &str,
+    path: &str,
+    claims: &[(&str, Option<&str>)],
+    body: Option<Value>,
+) -> Request {
+    let mut v: Value = serde_json::from_str(sample).unwrap();
+    let (method, _) = route.split_once(' ').unwrap();
+    v["routeKey"] = json!(route);
+    v["rawPath"] = json!(path);
+    v["rawQueryString"] = json!("");
+    v.as_object_mut().unwrap().remove("queryStringParameters");
+    v["requestContext"]["routeKey"] = json!(route);
+    v["requestContext"]["http"]["method"] = json!(method);
+    v["requestContext"]["http"]["path"] = json!(path);
+    if route.contains("{tenant}") {
+        let tenant = path.split('/').nth(3).unwrap();
+        v["pathParameters"] = json!({ "tenant": tenant });
+    } else {
+        v.as_object_mut().unwrap().remove("pathParameters");
+    }
+    let claims_obj = &mut v["requestContext"]["authorizer"]["jwt"]["claims"];
+    for (k, val) in claims {
+        match val {
+            Some(val) => claims_obj[*k] = json!(val),
+            None => {
+                claims_obj.as_object_mut().unwrap().remove(*k);
+            }
+        }
+    }
+    match body {
+        Some(b) => {
+            v["body"] = json!(b.to_string());
+            v["headers"]["content-type"] = json!("application/json");
+        }
+        None => {
+            v.as_object_mut().unwrap().remove("body");
+        }
+    }
+    lambda_http::request::from_str(&v.to_string()).unwrap()
+}
+
+fn tenant_claims<'a>(tenant: &'a str, role: &'a str) -> Vec<(&'a str, Option<&'a str>)> {
+    vec![("tenant_id", Some(tenant)), ("role", Some(role))]
+}
+
+fn platform_claims(role: &str) -> Vec<(&str, Option<&str>)> {
+    vec![
+        ("tenant_id", None),
+        ("role", Some(role)),
+        ("sub", Some("operator-1")),
+    ]
+}
+
+fn body_text(r: &Response<Body>) -> String {
+    match r.body() {
+        Body::Text(t) => t.clone(),
+        Body::Binary(b) => String::from_utf8(b.clone()).unwrap(),
+        Body::Empty => String::new(),
+        _ => String::new(),
+    }
+}
+
+fn body_json(r: &Response<Body>) -> Value {
+    serde_json::from_str(&body_text(r)).unwrap()
+}
+
+async fn onboard(h: &Harness, prefix: &str) -> String {
+    let tenant = unique_tenant(prefix);
+    let r = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "POST /platform/tenants",
+            "/platform/tenants",
+            &platform_claims("platform_admin"),
+            Some(json!({"tenant_id": tenant, "name": "Demo Ltd"})),
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{}", body_text(&r));
+    tenant
+}
+
+#[tokio::test]
+async fn a_tenant_auditor_reads_policy_but_cannot_change_it() {
+    let h = harness().await;
+    let tenant = onboard(&h, "pol").await;
+    let auditor = tenant_claims(&tenant, "tenant_auditor");
+    let get = handle(
+        &h.app,
+        request(GET_AUDIT, "GET /policy", "/policy", &auditor, None),
+    )
+    .await;
+    assert_eq!(get.status(), 200);
+    assert_eq!(body_json(&get)["retention"]["audit_days"], 730);
+    let put = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "PUT /policy",
+            "/policy",
+            &auditor,
+            Some(json!({"auto_resolve": ["password_reset"]})),
+        ),
+    )
+    .await;
+    assert_eq!(put.status(), 403);
+    assert_eq!(body_json(&put)["error"]["code"], "forbidden");
+    let after = handle(
+        &h.app,
+        request(GET_AUDIT, "GET /policy", "/policy", &auditor, None),
+    )
+    .await;
+    assert_eq!(body_json(&after)["auto_resolve"], json!([]));
+}
+
+#[tokio::test]
+async fn a_policy_out_of_bounds_names_its_field_and_a_valid_one_is_stored() {
+    let h = harness().await;
+    let tenant = onboard(&h, "bounds").await;
+    let admin = tenant_claims(&tenant, "tenant_admin");
+    let bad = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "PUT /policy",
+            "/policy",
+            &admin,
+            Some(json!({"retention": {"ticket_days": 730, "audit_days": 10}})),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(body_json(&bad)["error"]["field"], "retention.audit_days");
+    let good = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "PUT /policy",
+            "/policy",
+            &admin,
+            Some(
+                json!({"auto_resolve": ["account_unlock"], "protected_groups": ["Domain Admins"]}),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(good.status(), 200, "{}", body_text(&good));
+    let manager = tenant_claims(&tenant, "tenant_manager");
+    let read = handle(
+        &h.app,
+        request(GET_AUDIT, "GET /policy", "/policy", &manager, None),
+    )
+    .await;
+    assert_eq!(body_json(&read)["auto_resolve"], json!(["account_unlock"]));
+}
+
+#[tokio::test]
+async fn put_connection_never_echoes_credentials_and_the_stored_secret_is_not_plaintext() {
+    let h = harness().await;
+    let tenant = onboard(&h, "conn").await;
+    let secret = "refresh-0123456789-SUPER-SECRET-VALUE";
+    let logs = zerodesk_telemetry::CapturedLogs::default();
+    let guard = tracing::subscriber::set_default(logs.subscriber());
+    let r = handle(
+        &h.app,
+        request(
+            PUT_CONNECTION,
+            "PUT /connection",
+            "/connection",
+            &tenant_claims(&tenant, "tenant_admin"),
+            Some(json!({"provider": "google", "directory": "demo.example",
+                        "credentials": {"refresh_token": secret}})),
+        ),
+    )
+    .await;
+    drop(guard);
+    let text = body_text(&r);
+    assert_eq!(r.status(), 200, "{text}");
+    assert!(
+        !text.contains(secret) && !text.contains("refresh_token"),
+        "{text}"
+    );
+    let v = body_json(&r);
+    assert_eq!(v["provider"], "google");
+    assert!(v["connection_id"].as_str().unwrap().starts_with("conn-"));
+    assert!(!logs.contents().contains(secret));
+
+    let stored = h
+        .secrets
+        .get_secret_value()
+        .secret_id(format!("zerodesk/test/tenants/{tenant}/directory"))
+        .send()
+        .await
+        .unwrap();
+    let raw = format!(
+        "{}{}",
+        stored.secret_string().unwrap_or_default(),
+        stored
+            .secret_binary()
+            .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
+            .unwrap_or_default()
+    );
+    assert!(!raw.is_empty());
+    assert!(
+        !raw.contains(secret) && !raw.contains("SUPER-SECRET"),
+        "stored plaintext"
+    );
+
+    let deleted = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "DELETE /connection",
+            "/connection",
+            &tenant_claims(&tenant, "tenant_admin"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+    let gone = h
+        .secrets
+        .get_secret_value()
+        .secret_id(format!("zerodesk/test/tenants/{tenant}/directory"))
+        .send()
+        .await;
+    assert!(gone.is_err(), "the secret must be destroyed");
+}
+
+#[tokio::test]
+async fn a_platform_operator_read_of_a_tenants_audit_appears_in_that_tenants_trail() {
+    let h = harness().await;
+    let tenant = onboard(&h, "plat").await;
+    let path = format!("/platform/tenants/{tenant}/audit");
+    let r = handle(
+        &h.app,
+        request(
+            GET_PLATFORM_AUDIT,
+            "GET /platform/tenants/{tenant}/audit",
+            &path,
+            &platform_claims("platform_operator"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", body_text(&r));
+    let accesses = h.publisher.of_type("PlatformAccess");
+    assert_eq!(accesses.len(), 1);
+    assert_eq!(accesses[0].tenant_id.as_str(), tenant);
+    for e in accesses {
+        h.writer.write(&e).await.unwrap();
+    }
+    // The tenant's own auditor sees the access in its trail.
+    let mine = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "GET /audit",
+            "/audit",
+            &tenant_claims(&tenant, "tenant_auditor"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(mine.status(), 200);
+    let records = body_json(&mine)["records"].as_array().unwrap().clone();
+    let access = records
+        .iter()
+        .find(|r| r["action"] == "PlatformAccess")
+        .expect("the access is in the tenant's trail");
+    assert_eq!(access["actor"]["role"], "platform_operator");
+    assert_eq!(
+        access["details"]["route"],
+        "GET /platform/tenants/{tenant}/audit"
+    );
+    let verify = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "GET /audit/verify",
+            "/audit/verify",
+            &tenant_claims(&tenant, "tenant_auditor"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(body_json(&verify)["ok"], true);
+}
+
+#[tokio::test]
+async fn tenant_users_and_platform_admins_cannot_use_the_platform_audit_path() {
+    let h = harness().await;
+    let tenant = onboard(&h, "path").await;
+    let path = format!("/platform/tenants/{tenant}/audit");
+    for claims in [
+        tenant_claims(&tenant, "tenant_admin"),
+        platform_claims("platform_admin"),
+    ] {
+        let r = handle(
+            &h.app,
+            request(
+                GET_PLATFORM_AUDIT,
+                "GET /platform/tenants/{tenant}/audit",
+                &path,
+                &claims,
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+    }
+    assert!(h.publisher.of_type("PlatformAccess").is_empty());
+}
+
+#[tokio::test]
+async fn an_offboarded_tenants_users_are_refused_on_every_route_at_once() {
+    let h = harness().await;
+    let tenant = onboard(&h, "off").await;
+    let admin = tenant_claims(&tenant, "tenant_admin");
+    let before = handle(
+        &h.app,
+        request(GET_AUDIT, "GET /audit", "/audit", &admin, None),
+    )
+    .await;
+    assert_eq!(before.status(), 200);
+    let off = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "POST /platform/tenants/{tenant}/offboard",
+            &format!("/platform/tenants/{tenant}/offboard"),
+            &platform_claims("platform_admin"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(off.status(), 200, "{}", body_text(&off));
+    assert_eq!(body_json(&off)["status"], "offboarding");
+    for (route, path, body) in [
+        ("GET /audit", "/audit", None),
+        ("GET /audit/verify", "/audit/verify", None),
+        ("GET /audit/export", "/audit/export", None),
+        ("GET /policy", "/policy", None),
+        ("PUT /policy", "/policy", Some(json!({}))),
+        ("DELETE /connection", "/connection", None),
+    ] {
+        let r = handle(&h.app, request(GET_AUDIT, route, path, &admin, body)).await;
+        assert_eq!(r.status(), 403, "{route}");
+        assert_eq!(body_json(&r)["error"]["code"], "tenant_inactive", "{route}");
+    }
+}
+
+#[tokio::test]
+async fn the_export_is_json_lines_that_verify_offline() {
+    let h = harness().await;
+    let tenant = onboard(&h, "exp").await;
+    // Three operator reads: three records in the tenant's trail.
+    let path = format!("/platform/tenants/{tenant}/audit/verify");
+    for _ in 0..3 {
+        let r = handle(
+            &h.app,
+            request(
+                GET_PLATFORM_AUDIT,
+                "GET /platform/tenants/{tenant}/audit/verify",
+                &path,
+                &platform_claims("readonly_auditor"),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+    for e in h.publisher.of_type("PlatformAccess") {
+        h.writer.write(&e).await.unwrap();
+    }
+    let r = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "GET /audit/export",
+            "/audit/export",
+            &tenant_claims(&tenant, "tenant_auditor"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/x-ndjson");
+    let text = body_text(&r);
+    let records = zerodesk_ledger::audit::parse_jsonl(text.as_bytes()).unwrap();
+    assert_eq!(records.len(), 3);
+    assert!(zerodesk_ledger::audit::verify(&records).ok);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_missing_claims_are_refused() {
+    let h = harness().await;
+    let mut v: Value = serde_json::from_str(GET_AUDIT).unwrap();
+    v["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    let r = handle(
+        &h.app,
+        lambda_http::request::from_str(&v.to_string()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    let r = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "GET /nowhere",
+            "/nowhere",
+            &tenant_claims("demo", "tenant_admin"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+}

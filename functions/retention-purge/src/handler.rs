@@ -1,0 +1,142 @@
+//! retention-purge's translation: a scheduled event -> one purge run within
+//! the invocation's deadline (less a margin to save progress) -> a summary.
+//! A run that runs out of time succeeds: the next schedule continues it.
+//! A failure is returned so Lambda records it and the schedule retries.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, Utc};
+use zerodesk_events::Publisher;
+use zerodesk_ledger::{
+    Budget, ConnectionSecrets, Deadline, PurgeError, PurgeReport, Purger, TenantDb,
+};
+
+pub type Event = EventBridgeEvent<serde_json::Value>;
+
+/// Time kept back from the deadline to save the cursor and answer.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
+
+pub trait Purge: Send + Sync {
+    fn run(
+        &self,
+        now: DateTime<Utc>,
+        budget: &Deadline,
+    ) -> impl Future<Output = Result<PurgeReport, PurgeError>> + Send;
+}
+
+impl<V: ConnectionSecrets, P: Publisher, D: TenantDb> Purge for Purger<V, P, D> {
+    fn run(
+        &self,
+        now: DateTime<Utc>,
+        budget: &Deadline,
+    ) -> impl Future<Output = Result<PurgeReport, PurgeError>> + Send {
+        Purger::run(self, now, budget)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("the event is not the retention schedule")]
+    NotSchedule,
+    #[error("the purge failed; the next run continues from the saved cursor")]
+    Purge(#[from] PurgeError),
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        let error_type = match &e {
+            HandlerError::NotSchedule => "NotSchedule",
+            HandlerError::Purge(_) => "PurgeFailed",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+pub async fn handle<P: Purge>(
+    purger: &P,
+    event: Event,
+    deadline: SystemTime,
+    now: DateTime<Utc>,
+) -> Result<PurgeReport, HandlerError> {
+    if event.source != "aws.events" || event.detail_type != "Scheduled Event" {
+        tracing::error!("refused an event that is not the schedule");
+        return Err(HandlerError::NotSchedule);
+    }
+    let budget = Deadline::new(deadline, DEADLINE_MARGIN);
+    if budget.exhausted() {
+        tracing::warn!("no time left for a purge run");
+    }
+    let report = purger
+        .run(now, &budget)
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "purge failed"))?;
+    tracing::info!(
+        complete = report.complete,
+        tenants_purged = report.tenants_purged.len(),
+        expired_deleted = report.expired_deleted.values().sum::<u64>(),
+        "purge run"
+    );
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    const SCHEDULE: &str = include_str!("../../../events/schedule-retention.json");
+
+    #[derive(Default)]
+    struct Fake {
+        budgets_left: Mutex<Vec<bool>>,
+    }
+
+    impl Purge for Fake {
+        async fn run(
+            &self,
+            _now: DateTime<Utc>,
+            budget: &Deadline,
+        ) -> Result<PurgeReport, PurgeError> {
+            self.budgets_left.lock().unwrap().push(!budget.exhausted());
+            Ok(PurgeReport {
+                complete: !budget.exhausted(),
+                ..Default::default()
+            })
+        }
+    }
+
+    fn schedule() -> Event {
+        serde_json::from_str(SCHEDULE).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_schedule_runs_the_purge_within_the_deadline_less_the_margin() {
+        let fake = Fake::default();
+        let later = SystemTime::now() + Duration::from_secs(600);
+        let r = handle(&fake, schedule(), later, Utc::now()).await.unwrap();
+        assert!(r.complete);
+        let soon = SystemTime::now() + DEADLINE_MARGIN / 2;
+        let r = handle(&fake, schedule(), soon, Utc::now()).await.unwrap();
+        assert!(!r.complete, "inside the margin the budget is already spent");
+        assert_eq!(*fake.budgets_left.lock().unwrap(), vec![true, false]);
+    }
+
+    #[tokio::test]
+    async fn other_events_are_refused() {
+        let fake = Fake::default();
+        let mut e = schedule();
+        e.source = "zerodesk".into();
+        let later = SystemTime::now() + Duration::from_secs(600);
+        assert!(matches!(
+            handle(&fake, e, later, Utc::now()).await,
+            Err(HandlerError::NotSchedule)
+        ));
+        assert!(fake.budgets_left.lock().unwrap().is_empty());
+    }
+}
