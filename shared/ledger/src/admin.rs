@@ -22,11 +22,11 @@ use crate::audit_repo::{AuditFilter, AuditPage, AuditPageRequest, AuditRepo};
 use crate::db::TenantDb;
 use crate::erasure::{ErasureReport, erase_person};
 use crate::error::{BoxError, LedgerError};
-use crate::gate::{GateError, TenantGate};
 use crate::purge::PurgeTables;
 use crate::salts::SaltStore;
 use crate::trail::{TrailVerification, export_stored, verify_stored};
 use crate::vault::{ConnectionSecrets, SecretsError};
+use zerodesk_store::{GateError, TenantGate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {

@@ -15,7 +15,6 @@ pub mod audit_repo;
 pub mod config;
 pub mod db;
 pub mod erasure;
-pub mod gate;
 pub mod purge;
 pub mod salts;
 pub mod trail;
@@ -27,9 +26,9 @@ pub use audit_repo::{Appended, AuditFilter, AuditPage, AuditPageRequest, AuditRe
 pub use config::{LedgerEnv, MissingEnv};
 pub use db::TenantDb;
 pub use error::LedgerError;
-pub use gate::{GATE_TTL, GateError, TenantGate, TenantStatusSource};
 pub use purge::{Budget, Deadline, PurgeError, PurgeReport, PurgeTables, Purger};
 pub use salts::{Salt, SaltStore};
 pub use trail::{TrailVerification, export_stored, verify_stored};
 pub use vault::{ConnectionSecrets, SecretsError, TenantVault};
 pub use writer::{AuditWriter, ChainWrite, WriteError};
+pub use zerodesk_store::{GATE_TTL, GateError, TenantGate, TenantStatusSource};

@@ -6,6 +6,7 @@ mod error;
 mod item;
 mod page;
 
+pub mod gate;
 pub mod idempotency;
 pub mod rate_limit;
 pub mod schema;
@@ -13,6 +14,7 @@ pub mod tenants;
 pub mod tickets;
 
 pub use error::StoreError;
+pub use gate::{GATE_TTL, GateError, TenantGate, TenantStatusSource};
 pub use idempotency::{
     Claim, IdempotencyConfig, IdempotencyError, IdempotencyKey, IdempotencyStore,
 };

@@ -13,7 +13,7 @@ use zerodesk_events::Publisher;
 use zerodesk_store::{IdempotencyConfig, IdempotencyStore, RateLimiter, TenantRepo, TicketRepo};
 
 use crate::error::WorkflowError;
-use crate::gate::TenantGate;
+use zerodesk_store::TenantGate;
 
 #[derive(Debug, Clone)]
 pub struct Tables {

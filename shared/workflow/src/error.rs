@@ -5,7 +5,7 @@ use zerodesk_http::ApiError;
 use zerodesk_store::{IdempotencyError, RateLimitError, StoreError};
 
 use crate::access::ActionRefusal;
-use crate::gate::GateError;
+use zerodesk_store::GateError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {

@@ -7,7 +7,6 @@ pub mod actions;
 pub mod config;
 pub mod context;
 pub mod error;
-pub mod gate;
 pub mod tickets;
 pub mod view;
 
@@ -16,6 +15,5 @@ pub use actions::ActionResult;
 pub use config::{FunctionEnv, MissingEnv};
 pub use context::{DirectorySettings, Services, Tables};
 pub use error::WorkflowError;
-pub use gate::{GateError, TenantGate};
 pub use tickets::{NewTicket, Rejection};
 pub use view::TicketView;

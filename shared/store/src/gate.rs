@@ -8,8 +8,8 @@ use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::{StoreError, TenantRepo};
 use zerodesk_domain::{TenantId, TenantPolicy, TenantScope, TenantStatus};
-use zerodesk_store::{StoreError, TenantRepo};
 
 /// How long a tenant's status is trusted without a re-read.
 pub const GATE_TTL: Duration = Duration::from_secs(30);
