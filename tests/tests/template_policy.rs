@@ -67,6 +67,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("AdminFunction", "PUT", "/policy"),
     ("AdminFunction", "PUT", "/connection"),
     ("AdminFunction", "DELETE", "/connection"),
+    ("AdminFunction", "POST", "/erasure"),
     ("AdminFunction", "POST", "/platform/tenants"),
     (
         "AdminFunction",
@@ -83,6 +84,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "AdminFunction",
         "GET",
         "/platform/tenants/{tenant}/audit/verify",
+    ),
+    (
+        "AdminFunction",
+        "GET",
+        "/platform/tenants/{tenant}/audit/export",
     ),
 ];
 
@@ -1335,6 +1341,10 @@ fn purge_can_delete_and_audit_write_can_append_audit_items() {
             .any(|s| s.grants(action) && s.on(&audit))
     };
     assert!(can(PURGER, "dynamodb:DeleteItem"));
+    assert!(
+        !can(PURGER, "dynamodb:BatchWriteItem"),
+        "audit items are deleted one by one, never batched"
+    );
     assert!(can(AUDIT_WRITER, "dynamodb:PutItem"));
     assert!(!can(AUDIT_WRITER, "dynamodb:DeleteItem"));
     assert!(!can("AdminFunction", "dynamodb:PutItem"));
@@ -1440,6 +1450,46 @@ fn a_batch_write_by_the_purge_is_found() {
         &audit_trail_violations(&t),
         &["RetentionPurgeFunction", "BatchWriteItem"],
     );
+}
+
+#[test]
+fn a_purge_batch_write_widened_to_the_audit_table_is_found() {
+    let t = mutated(|r| {
+        let s = statement(r, "TenantPurgeRole", "TenantItemsBatchDelete");
+        let resources = s["Resource"].as_sequence_mut().expect("resources");
+        resources.push(serde_yaml::from_str("!GetAtt AuditTable.Arn").expect("yaml"));
+    });
+    assert_found(
+        &audit_trail_violations(&t),
+        &[
+            "RetentionPurgeFunction",
+            "TenantItemsBatchDelete",
+            "BatchWriteItem",
+        ],
+    );
+}
+
+#[test]
+fn a_platform_partition_grant_of_the_purge_reaching_tenant_keys_is_found() {
+    let t = mutated(|r| {
+        let s = statement(r, "RetentionPurgeRole", "PlatformAuditTrailRetention");
+        s["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] =
+            Value::from(vec!["TENANT#acme"]);
+        let s = statement(r, "RetentionPurgeRole", "PurgeProgressInPlatformPartition");
+        s["Condition"]
+            .as_mapping_mut()
+            .expect("condition")
+            .remove("Null");
+    });
+    let v = tenant_isolation_violations(&t);
+    assert_found(
+        &v,
+        &[
+            "PlatformAuditTrailRetention",
+            "own role reaches tenant items",
+        ],
+    );
+    assert_found(&v, &["PurgeProgressInPlatformPartition", "Null guard"]);
 }
 
 #[test]
