@@ -3,8 +3,8 @@
 //! verified by the auditor, another tenant refused with 404, and after
 //! SIGTERM no process and no port left behind.
 //!
-//! Slow (it builds and runs every function binary): run it with
-//! `cargo test -p zerodesk-testkit --test devstack_e2e -- --ignored`.
+//! It builds and runs every function binary (debug), so it takes a minute
+//! or two on a warm target directory: `cargo test -p zerodesk-testkit --test devstack_e2e`.
 
 // Test helpers outside #[test] fns panic on purpose: a broken fixture is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
@@ -195,7 +195,6 @@ fn children_of(pid: u32) -> Vec<u32> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "builds and runs every function binary; run with --ignored"]
 async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
     let binary = devstack_binary();
     let state_dir = std::env::temp_dir().join(format!("devstack-e2e-{}", std::process::id()));

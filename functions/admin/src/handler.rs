@@ -27,7 +27,7 @@ pub struct App<P, V, C, D> {
 
 #[derive(Serialize)]
 struct AuditPageBody<'a> {
-    records: &'a [AuditRecord],
+    items: &'a [AuditRecord],
     #[serde(skip_serializing_if = "Option::is_none")]
     next_cursor: Option<&'a str>,
 }
@@ -141,7 +141,7 @@ where
                 .await
                 .map_err(to_api)?;
             Ok(ok(&AuditPageBody {
-                records: &page.records,
+                items: &page.records,
                 next_cursor: page.next_cursor.as_deref(),
             }))
         }

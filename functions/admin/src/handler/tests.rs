@@ -333,7 +333,7 @@ async fn a_platform_operator_read_of_a_tenants_audit_appears_in_that_tenants_tra
     )
     .await;
     assert_eq!(mine.status(), 200);
-    let records = body_json(&mine)["records"].as_array().unwrap().clone();
+    let records = body_json(&mine)["items"].as_array().unwrap().clone();
     let access = records
         .iter()
         .find(|r| r["action"] == "PlatformAccess")
