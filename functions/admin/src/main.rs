@@ -9,16 +9,16 @@
 use std::sync::Arc;
 
 use lambda_http::{Error, run, service_fn};
-use zerodesk_aws::{TenantClientsCache, load_sdk_config};
+use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
 use zerodesk_events::EventBridgePublisher;
-use zerodesk_ledger::{Admin, LedgerEnv, SystemClock, TenantVault};
+use zerodesk_ledger::{Admin, PurgeTables, SystemClock, TenantVault};
 
 mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     zerodesk_telemetry::init("admin");
-    let env = LedgerEnv::from_env()?;
+    let env = FunctionEnv::from_env()?;
     let config = load_sdk_config().await;
     let clients = Arc::new(TenantClientsCache::from_env(&config, "admin")?);
     let publisher = EventBridgePublisher::new(
@@ -28,7 +28,7 @@ async fn main() -> Result<(), Error> {
     let app = Arc::new(handler::App {
         // Every tenant item through the tenant data role, one session per tenant.
         admin: Admin::new(
-            env.tables.clone(),
+            PurgeTables::from(&env.tables),
             Arc::clone(&clients),
             publisher,
             TenantVault::new(clients, &env.kms_key_id, &env.stage),

@@ -8,15 +8,15 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use zerodesk_aws::{TenantClientsCache, load_sdk_config};
-use zerodesk_ledger::{AuditWriter, LedgerEnv};
+use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
+use zerodesk_ledger::AuditWriter;
 
 mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     zerodesk_telemetry::init("audit-write");
-    let env = LedgerEnv::from_env()?;
+    let env = FunctionEnv::from_env()?;
     let config = load_sdk_config().await;
     // Tenant chains through the tenant audit-writer role, one session per
     // tenant; the platform trail with the function's own role.

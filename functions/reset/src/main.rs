@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use lambda_http::{Error, run, service_fn};
-use zerodesk_aws::{TenantClientsCache, load_sdk_config};
+use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
 use zerodesk_directory::DirectoryEndpoints;
 use zerodesk_events::EventBridgePublisher;
-use zerodesk_workflow::{DirectorySettings, FunctionEnv, Services};
+use zerodesk_workflow::{DirectorySettings, Services, Tables};
 
 mod handler;
 
@@ -22,12 +22,13 @@ async fn main() -> Result<(), Error> {
         aws_sdk_eventbridge::Client::new(&config),
         &env.event_bus_name,
     );
-    let services =
-        Services::new(env.tables.clone(), clients, publisher).with_directory(DirectorySettings {
+    let services = Services::new(Tables::from(&env.tables), clients, publisher).with_directory(
+        DirectorySettings {
             stage: env.stage.clone(),
             kms_key_id: env.kms_key_id.clone(),
             endpoints,
-        });
+        },
+    );
     let app = Arc::new(handler::App {
         services,
         claim_names: env.claim_names,

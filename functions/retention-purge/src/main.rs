@@ -8,23 +8,23 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use zerodesk_aws::{TenantClientsCache, load_sdk_config};
+use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
 use zerodesk_events::EventBridgePublisher;
-use zerodesk_ledger::{LedgerEnv, Purger, TenantVault};
+use zerodesk_ledger::{PurgeTables, Purger, TenantVault};
 
 mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     zerodesk_telemetry::init("retention-purge");
-    let env = LedgerEnv::from_env()?;
+    let env = FunctionEnv::from_env()?;
     let config = load_sdk_config().await;
     let clients = Arc::new(TenantClientsCache::from_env(&config, "retention-purge")?);
     // Indexes and the purge's progress with the function's own role; every
     // tenant item through the tenant purge role, one session per tenant.
     let purger = Arc::new(Purger::new(
         aws_sdk_dynamodb::Client::new(&config),
-        env.tables.clone(),
+        PurgeTables::from(&env.tables),
         Arc::clone(&clients),
         TenantVault::new(clients, &env.kms_key_id, &env.stage),
         EventBridgePublisher::new(

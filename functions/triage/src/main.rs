@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use lambda_http::{Error, run, service_fn};
-use zerodesk_aws::{TenantClientsCache, load_sdk_config};
+use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
 use zerodesk_events::EventBridgePublisher;
-use zerodesk_workflow::{FunctionEnv, Services};
+use zerodesk_workflow::{Services, Tables};
 
 mod handler;
 #[cfg(test)]
@@ -23,7 +23,7 @@ async fn main() -> Result<(), Error> {
         &env.event_bus_name,
     );
     let app = Arc::new(handler::App {
-        services: Services::new(env.tables.clone(), clients, publisher),
+        services: Services::new(Tables::from(&env.tables), clients, publisher),
         claim_names: env.claim_names,
     });
     run(service_fn(move |req| {

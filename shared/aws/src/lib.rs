@@ -4,12 +4,14 @@
 //! function's own role, or do network work before a request needs it.
 
 mod config;
+mod function_env;
 mod tenant_clients;
 mod tenant_credentials;
 
 pub use config::{
     ConfigError, TENANT_ACCESS_ROLE_ARN_ENV, load_sdk_config, tenant_access_role_arn_from_env,
 };
+pub use function_env::{FunctionEnv, MissingEnv, TableNames};
 pub use tenant_clients::{TenantClients, TenantClientsCache};
 pub use tenant_credentials::{
     Clock, DEFAULT_REFRESH_MARGIN, TENANT_SESSION_TAG, TenantCredentials, TenantCredentialsError,

@@ -12,7 +12,6 @@ pub use zerodesk_audit as audit;
 
 pub mod admin;
 pub mod audit_repo;
-pub mod config;
 pub mod db;
 pub mod erasure;
 pub mod purge;
@@ -23,7 +22,6 @@ pub mod writer;
 
 pub use admin::{Admin, AdminError, AuditQuery, Caller, Clock, PlatformTarget, SystemClock};
 pub use audit_repo::{Appended, AuditFilter, AuditPage, AuditPageRequest, AuditRepo, StoredRecord};
-pub use config::{LedgerEnv, MissingEnv};
 pub use db::TenantDb;
 pub use error::LedgerError;
 pub use purge::{Budget, Deadline, PurgeError, PurgeReport, PurgeTables, Purger};

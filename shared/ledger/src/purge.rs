@@ -111,6 +111,17 @@ pub struct PurgeTables {
     pub idempotency: String,
 }
 
+impl From<&zerodesk_aws::TableNames> for PurgeTables {
+    fn from(t: &zerodesk_aws::TableNames) -> Self {
+        PurgeTables {
+            tenants: t.tenants.clone(),
+            tickets: t.tickets.clone(),
+            audit: t.audit.clone(),
+            idempotency: t.idempotency.clone(),
+        }
+    }
+}
+
 impl PurgeTables {
     /// Tenants table last: it holds the purge's own progress.
     fn all(&self) -> [&str; 4] {

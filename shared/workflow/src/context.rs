@@ -22,6 +22,16 @@ pub struct Tables {
     pub idempotency: String,
 }
 
+impl From<&zerodesk_aws::TableNames> for Tables {
+    fn from(t: &zerodesk_aws::TableNames) -> Self {
+        Tables {
+            tenants: t.tenants.clone(),
+            tickets: t.tickets.clone(),
+            idempotency: t.idempotency.clone(),
+        }
+    }
+}
+
 /// Settings of the functions that act on directories.
 #[derive(Debug, Clone)]
 pub struct DirectorySettings {

@@ -4,7 +4,6 @@
 
 pub mod access;
 pub mod actions;
-pub mod config;
 pub mod context;
 pub mod error;
 pub mod tickets;
@@ -12,7 +11,6 @@ pub mod view;
 
 pub use access::{ActionGrant, ActionRefusal};
 pub use actions::ActionResult;
-pub use config::{FunctionEnv, MissingEnv};
 pub use context::{DirectorySettings, Services, Tables};
 pub use error::WorkflowError;
 pub use tickets::{NewTicket, Rejection};
