@@ -204,6 +204,26 @@ pub struct PlatformAccess {
     pub route: String,
 }
 
+/// What a tenant admin changed in the tenant's own configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigChange {
+    PolicyUpdated,
+    ConnectionStored,
+    ConnectionDeleted,
+    PersonErased,
+}
+
+/// A tenant admin changed the tenant's policy, directory connection, or
+/// erased a person. `details` are flat facts (provider, counts, a
+/// pseudonym); never credentials or personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantConfigChanged {
+    pub change: ConfigChange,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub details: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantLifecycle {
     pub change: LifecycleChange,
@@ -223,6 +243,7 @@ pub enum EventPayload {
     AccessDenied(AccessDenied),
     PlatformAccess(PlatformAccess),
     TenantLifecycle(TenantLifecycle),
+    TenantConfigChanged(TenantConfigChanged),
 }
 
 macro_rules! payload_from {
@@ -235,7 +256,7 @@ macro_rules! payload_from {
 
         impl EventPayload {
             /// Every detail-type, as docs/conventions.md names them.
-            pub const DETAIL_TYPES: [&'static str; 8] = [$(stringify!($name)),*];
+            pub const DETAIL_TYPES: [&'static str; 9] = [$(stringify!($name)),*];
 
             pub fn detail_type(&self) -> &'static str {
                 match self {
@@ -267,7 +288,8 @@ payload_from!(
     DirectoryActionOutcome,
     AccessDenied,
     PlatformAccess,
-    TenantLifecycle
+    TenantLifecycle,
+    TenantConfigChanged
 );
 
 impl EventPayload {
@@ -280,7 +302,7 @@ impl EventPayload {
             EventPayload::DirectoryActionOutcome(p) => Some(p.ticket_id),
             EventPayload::AccessDenied(p) => p.ticket_id,
             EventPayload::PlatformAccess(p) => p.ticket_id,
-            EventPayload::TenantLifecycle(_) => None,
+            EventPayload::TenantLifecycle(_) | EventPayload::TenantConfigChanged(_) => None,
         }
     }
 }
@@ -562,6 +584,10 @@ mod tests {
             event(TenantLifecycle {
                 change: LifecycleChange::Purged,
                 details: BTreeMap::from([("tickets_deleted".into(), "12".into())]),
+            }),
+            event(TenantConfigChanged {
+                change: ConfigChange::ConnectionStored,
+                details: BTreeMap::from([("provider".into(), "google".into())]),
             }),
         ]
     }

@@ -9,10 +9,10 @@ mod eventbridge;
 mod publisher;
 
 pub use event::{
-    AccessDenied, ActionOutcome, Actor, DecodeError, DirectoryAction, DirectoryActionIntent,
-    DirectoryActionOutcome, DirectoryProvider, DomainEvent, EVENT_SOURCE, EncodeError, EventId,
-    EventPayload, LifecycleChange, PlatformAccess, SYSTEM_ROLE, TenantLifecycle, TicketCreated,
-    TicketStateChanged, TicketTriaged,
+    AccessDenied, ActionOutcome, Actor, ConfigChange, DecodeError, DirectoryAction,
+    DirectoryActionIntent, DirectoryActionOutcome, DirectoryProvider, DomainEvent, EVENT_SOURCE,
+    EncodeError, EventId, EventPayload, LifecycleChange, PlatformAccess, SYSTEM_ROLE,
+    TenantConfigChanged, TenantLifecycle, TicketCreated, TicketStateChanged, TicketTriaged,
 };
 pub use eventbridge::{EventBridgePublisher, MAX_BATCH_ENTRIES};
 pub use publisher::{InMemoryPublisher, PublishError, Publisher};

@@ -14,7 +14,8 @@ use zerodesk_domain::{
     TenantId, TenantPolicy, TenantScope, TenantStatus, TicketId, is_allowed,
 };
 use zerodesk_events::{
-    Actor as EventActor, DomainEvent, LifecycleChange, PlatformAccess, Publisher, TenantLifecycle,
+    Actor as EventActor, ConfigChange, DomainEvent, LifecycleChange, PlatformAccess, Publisher,
+    TenantConfigChanged, TenantLifecycle,
 };
 use zerodesk_store::{ConnectionMetadata, StoreError, TenantRepo, TicketRepo};
 
@@ -494,6 +495,28 @@ where
         tenant.policy = policy.clone();
         repos.tenants.replace(&scope, &tenant, "active").await?;
         self.gate.evict(scope.tenant());
+        let automated: Vec<&str> = policy.auto_resolve.iter().map(|c| c.as_str()).collect();
+        let details = [
+            ("auto_resolve", automated.join(",")),
+            (
+                "protected_accounts",
+                policy.protected_accounts.len().to_string(),
+            ),
+            (
+                "protected_groups",
+                policy.protected_groups.len().to_string(),
+            ),
+            (
+                "ticket_retention_days",
+                policy.retention.ticket_days.to_string(),
+            ),
+            (
+                "audit_retention_days",
+                policy.retention.audit_days.to_string(),
+            ),
+        ];
+        self.publish_config(caller, &scope, ConfigChange::PolicyUpdated, &details)
+            .await;
         Ok(policy)
     }
 
@@ -556,6 +579,12 @@ where
             connected_by: caller.principal.subject.clone(),
         };
         repos.tenants.put_connection(&scope, &meta).await?;
+        let details = [
+            ("provider", meta.provider.clone()),
+            ("connection_id", meta.connection_id.to_string()),
+        ];
+        self.publish_config(caller, &scope, ConfigChange::ConnectionStored, &details)
+            .await;
         Ok(meta)
     }
 
@@ -569,6 +598,8 @@ where
         // not leave credentials behind.
         self.vault.destroy(&scope).await?;
         repos.tenants.delete_connection(&scope).await?;
+        self.publish_config(caller, &scope, ConfigChange::ConnectionDeleted, &[])
+            .await;
         if had_meta {
             Ok(())
         } else {
@@ -592,7 +623,7 @@ where
             .salts
             .existing(&repos.client, &ChainScope::Tenant(scope.tenant().clone()))
             .await?;
-        Ok(erase_person(
+        let report = erase_person(
             &repos.tickets,
             &scope,
             &account,
@@ -600,7 +631,14 @@ where
             policy.retention.ticket_days,
             self.clock.now(),
         )
-        .await?)
+        .await?;
+        let mut details = vec![("tickets_redacted", report.tickets_redacted.to_string())];
+        if let Some(p) = &report.pseudonym {
+            details.push(("pseudonym", p.clone()));
+        }
+        self.publish_config(caller, &scope, ConfigChange::PersonErased, &details)
+            .await;
+        Ok(report)
     }
 
     // ---- platform tenant lifecycle -----------------------------------------
@@ -619,6 +657,33 @@ where
             tenant,
             SystemTask::TenantLifecycle,
         ))
+    }
+
+    /// Records a configuration change in the tenant's trail. The change is
+    /// already made; a publishing failure is logged (and shows as a missing
+    /// record), not turned into an error the caller would retry.
+    async fn publish_config(
+        &self,
+        caller: Caller<'_>,
+        scope: &TenantScope,
+        change: ConfigChange,
+        details: &[(&str, String)],
+    ) {
+        let event = DomainEvent::new(
+            scope,
+            EventActor::of(caller.principal),
+            caller.correlation_id.clone(),
+            TenantConfigChanged {
+                change,
+                details: details
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect(),
+            },
+        );
+        if let Err(e) = self.publisher.publish_one(&event).await {
+            tracing::error!(error = %e, "configuration change not recorded in the audit trail");
+        }
     }
 
     async fn publish_lifecycle(

@@ -224,6 +224,10 @@ pub fn draft_of(event: &DomainEvent, chain: ChainScope, salt: &Salt) -> AuditDra
             details.extend(p.details.clone());
             details.insert("tenant_id".to_owned(), event.tenant_id.to_string());
         }
+        EventPayload::TenantConfigChanged(p) => {
+            draft.outcome = Some(name(&p.change));
+            details.extend(p.details.clone());
+        }
     }
     draft.details.extend(details);
     draft
