@@ -255,9 +255,16 @@ async fn put_connection_never_echoes_credentials_and_the_stored_secret_is_not_pl
     assert!(v["connection_id"].as_str().unwrap().starts_with("conn-"));
     assert!(!logs.contents().contains(secret));
     let recorded = h.publisher.of_type("TenantConfigChanged");
-    assert_eq!(recorded.len(), 1, "the change is recorded in the tenant's trail");
+    assert_eq!(
+        recorded.len(),
+        1,
+        "the change is recorded in the tenant's trail"
+    );
     assert_eq!(recorded[0].tenant_id.as_str(), tenant);
-    assert!(!format!("{recorded:?}").contains(secret), "the record holds no credential");
+    assert!(
+        !format!("{recorded:?}").contains(secret),
+        "the record holds no credential"
+    );
 
     let stored = h
         .secrets
