@@ -118,9 +118,6 @@ where
     D: TenantDb,
 {
     let ctx = authenticate(req, &app.claim_names)?;
-    if let Some(tenant) = ctx.principal.tenant() {
-        tracing::Span::current().record("tenant_id", tenant.as_str());
-    }
     let caller = Caller {
         principal: &ctx.principal,
         correlation_id: corr,

@@ -7,10 +7,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tracing::Instrument;
-use zerodesk_domain::{ClaimNames, TicketId};
+use zerodesk_domain::ClaimNames;
 use zerodesk_events::{DirectoryAction, Publisher};
 use zerodesk_http::{
-    ApiError, authenticate, correlation_id, error_response, json_response, path_param,
+    ApiError, authenticate, correlation_id, error_response, json_response, ticket_id_param,
 };
 use zerodesk_workflow::{Services, TicketView};
 
@@ -44,11 +44,7 @@ pub async fn handle<P: Publisher>(app: &App<P>, req: Request) -> Response<Body> 
 
 async fn reset<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Body>, ApiError> {
     let call = authenticate(req, &app.claim_names)?;
-    if let Some(t) = call.principal.tenant() {
-        tracing::Span::current().record("tenant_id", t.as_str());
-    }
-    let id = TicketId::parse(&path_param(req, "id")?).map_err(|_| ApiError::NotFound)?;
-    tracing::Span::current().record("ticket_id", id.to_string());
+    let id = ticket_id_param(req)?;
     let result = app
         .services
         .run_action(

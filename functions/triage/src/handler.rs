@@ -7,11 +7,11 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use tracing::Instrument;
-use zerodesk_domain::{ClaimNames, TenantId, Ticket, TicketId};
+use zerodesk_domain::{ClaimNames, TenantId, Ticket};
 use zerodesk_events::Publisher;
 use zerodesk_http::{
     ApiError, CallContext, authenticate, correlation_id, error_response, json_body, json_response,
-    path_param, query_param,
+    path_param, query_param, ticket_id_param,
 };
 use zerodesk_store::{MAX_PAGE_SIZE, Page, PageRequest};
 use zerodesk_workflow::{NewTicket, Rejection, Services, TicketView, WorkflowError};
@@ -62,11 +62,6 @@ fn route_key(req: &Request) -> String {
     }
 }
 
-fn ticket_id(req: &Request) -> Result<TicketId, ApiError> {
-    // A malformed id cannot name any ticket: not found, like any other.
-    TicketId::parse(&path_param(req, "id")?).map_err(|_| ApiError::NotFound)
-}
-
 fn page(req: &Request) -> Result<PageRequest, ApiError> {
     let limit = match query_param(req, "limit") {
         None => None,
@@ -102,9 +97,6 @@ fn ticket_response(status: StatusCode, t: &Ticket, call: &CallContext) -> Respon
 
 async fn route<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Body>, ApiError> {
     let call = authenticate(req, &app.claim_names)?;
-    if let Some(t) = call.principal.tenant() {
-        tracing::Span::current().record("tenant_id", t.as_str());
-    }
     let s = &app.services;
     let p = &call.principal;
     let corr = &call.correlation_id;
@@ -120,18 +112,18 @@ async fn route<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Bod
             Ok(json_response(StatusCode::OK, &TicketPage::from(page), corr))
         }
         "GET /tickets/{id}" => {
-            let t = s.get_ticket(p, &ticket_id(req)?).await.map_err(api)?;
+            let t = s.get_ticket(p, &ticket_id_param(req)?).await.map_err(api)?;
             Ok(ticket_response(StatusCode::OK, &t, &call))
         }
         "POST /tickets/{id}/approve" => {
             let t = s
-                .approve(p, corr, &ticket_id(req)?, now)
+                .approve(p, corr, &ticket_id_param(req)?, now)
                 .await
                 .map_err(api)?;
             Ok(ticket_response(StatusCode::OK, &t, &call))
         }
         "POST /tickets/{id}/reject" => {
-            let id = ticket_id(req)?;
+            let id = ticket_id_param(req)?;
             let rejection: Rejection = if matches!(req.body(), Body::Empty) {
                 Rejection::default()
             } else {
@@ -145,7 +137,7 @@ async fn route<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Bod
             let tenant =
                 TenantId::parse(&path_param(req, "tenant")?).map_err(|_| ApiError::NotFound)?;
             let id = match path_param(req, "id") {
-                Ok(_) => Some(ticket_id(req)?),
+                Ok(_) => Some(ticket_id_param(req)?),
                 Err(_) => None,
             };
             let route = route_key(req);

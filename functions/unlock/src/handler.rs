@@ -10,11 +10,11 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
-use zerodesk_domain::{Category, ClaimNames, CorrelationId, Decision, TicketId};
+use zerodesk_domain::{Category, ClaimNames, CorrelationId, Decision};
 use zerodesk_events::{DirectoryAction, DomainEvent, EventPayload, Publisher};
 use zerodesk_http::{
     ApiError, authenticate, correlation_id, error_response, is_http_event, json_response,
-    path_param, request_from_event, response_to_event,
+    request_from_event, response_to_event, ticket_id_param,
 };
 use zerodesk_workflow::{Services, TicketView, WorkflowError};
 
@@ -63,11 +63,7 @@ async fn unlock_http<P: Publisher>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let call = authenticate(req, &app.claim_names)?;
-    if let Some(t) = call.principal.tenant() {
-        tracing::Span::current().record("tenant_id", t.as_str());
-    }
-    let id = TicketId::parse(&path_param(req, "id")?).map_err(|_| ApiError::NotFound)?;
-    tracing::Span::current().record("ticket_id", id.to_string());
+    let id = ticket_id_param(req)?;
     let result = app
         .services
         .run_action(

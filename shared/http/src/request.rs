@@ -4,7 +4,7 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
-use zerodesk_domain::{ClaimNames, CorrelationId, Principal};
+use zerodesk_domain::{ClaimNames, CorrelationId, Principal, TicketId};
 
 use crate::error::ApiError;
 
@@ -53,10 +53,16 @@ pub fn authenticate(req: &Request, names: &ClaimNames) -> Result<CallContext, Ap
         return Err(ApiError::Unauthorized);
     };
     match Principal::from_claims(claims, names) {
-        Ok(principal) => Ok(CallContext {
-            principal,
-            correlation_id,
-        }),
+        Ok(principal) => {
+            // Every later line of this request carries the tenant.
+            if let Some(tenant) = principal.tenant() {
+                tracing::Span::current().record("tenant_id", tenant.as_str());
+            }
+            Ok(CallContext {
+                principal,
+                correlation_id,
+            })
+        }
         Err(why) => {
             tracing::warn!(reason = %why, "request refused");
             Err(ApiError::Unauthorized)
@@ -70,6 +76,14 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
         .and_then(|p| p.first(name))
         .map(str::to_owned)
         .ok_or(ApiError::NotFound)
+}
+
+/// The `{id}` path parameter as a ticket id, recorded on the request span.
+/// A malformed id cannot name any ticket: not found, like any other.
+pub fn ticket_id_param(req: &Request) -> Result<TicketId, ApiError> {
+    let id = TicketId::parse(&path_param(req, "id")?).map_err(|_| ApiError::NotFound)?;
+    tracing::Span::current().record("ticket_id", id.to_string());
+    Ok(id)
 }
 
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
