@@ -8,7 +8,8 @@
 
 use chrono::{DateTime, Utc};
 use zerodesk_directory::{
-    Directory, DirectoryCredentials, DirectoryError, Provider, TemporaryPassword, connect,
+    AccountState, Directory, DirectoryCredentials, DirectoryError, Provider, TemporaryPassword,
+    connect,
 };
 use zerodesk_domain::{
     AccountRef, Category, CorrelationId, Principal, SystemTask, TenantId, TenantPolicy,
@@ -363,7 +364,9 @@ impl<P: Publisher> Services<P> {
             return Err(e);
         }
 
-        let result = self.act(&run, settings, &mut ticket, &target).await;
+        let result = self
+            .act(&run, settings, &mut ticket, &target, granted)
+            .await;
         let response = serde_json::json!({ "ticket": TicketView::from(&ticket) }).to_string();
         if let Err(e) = idempotency
             .complete(&run.scope, &key, payload.as_bytes(), &response)
@@ -385,6 +388,7 @@ impl<P: Publisher> Services<P> {
         settings: &DirectorySettings,
         ticket: &mut Ticket,
         target: &AccountRef,
+        granted: ActionGrant,
     ) -> Result<Option<TemporaryPassword>, WorkflowError> {
         let credentials = match self.vault(&run.stores, settings).load(&run.scope).await {
             Ok((_connection, secret)) => secret,
@@ -469,6 +473,24 @@ impl<P: Publisher> Services<P> {
         if run.policy.is_protected(target) || user.is_protected(&run.policy.protected_groups) {
             return Err(run
                 .escalate(ticket, ActionOutcome::Refused, "protected account", false)
+                .await);
+        }
+
+        // A disabled account is not a lockout. Where the directory cannot tell
+        // them apart (Entra ID: unlock means `accountEnabled: true`),
+        // re-enabling is a person's decision, never automation's.
+        let automated = granted == ActionGrant::SelfService;
+        if automated
+            && run.action == DirectoryAction::Unlock
+            && user.state == AccountState::Disabled
+        {
+            return Err(run
+                .escalate(
+                    ticket,
+                    ActionOutcome::Refused,
+                    "account is disabled, not locked out",
+                    false,
+                )
                 .await);
         }
 

@@ -17,7 +17,7 @@ use zerodesk_domain::{
     SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus, TicketState,
 };
 use zerodesk_events::{DirectoryAction, InMemoryPublisher};
-use zerodesk_fakes::{FakeGoogle, Fault, demo_seed};
+use zerodesk_fakes::{FakeGoogle, FakeGraph, Fault, demo_seed};
 use zerodesk_store::TenantRepo;
 use zerodesk_testkit::{LocalAws, unique_tenant};
 use zerodesk_workflow::{DirectorySettings, NewTicket, Services, Tables, WorkflowError};
@@ -26,7 +26,14 @@ struct World {
     services: Services<InMemoryPublisher>,
     events: InMemoryPublisher,
     google: FakeGoogle,
+    graph: FakeGraph,
     tenant: TenantId,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Connected {
+    Google,
+    Graph,
 }
 
 fn person(tenant: &TenantId, role: Role, email: &str) -> Principal {
@@ -39,6 +46,10 @@ fn person(tenant: &TenantId, role: Role, email: &str) -> Principal {
 }
 
 async fn world_with(policy: TenantPolicy, timeout: Duration) -> World {
+    world_connected(policy, timeout, Connected::Google).await
+}
+
+async fn world_connected(policy: TenantPolicy, timeout: Duration, connected: Connected) -> World {
     let aws = LocalAws::shared();
     let config = aws.sdk_config().await;
     let tenant = TenantId::parse(&unique_tenant("wf")).unwrap();
@@ -57,7 +68,13 @@ async fn world_with(policy: TenantPolicy, timeout: Duration) -> World {
         .unwrap();
 
     let google = FakeGoogle::start(demo_seed()).await.unwrap();
-    let credentials = google.credentials_json("demo.example").unwrap().to_string();
+    let graph = FakeGraph::start(demo_seed()).await.unwrap();
+    let credentials = match connected {
+        Connected::Google => google.credentials_json("demo.example"),
+        Connected::Graph => graph.credentials_json("demo.example"),
+    }
+    .unwrap()
+    .to_string();
     let vault = CredentialVault::new(
         aws_sdk_kms::Client::new(&config),
         aws_sdk_secretsmanager::Client::new(&config),
@@ -85,6 +102,8 @@ async fn world_with(policy: TenantPolicy, timeout: Duration) -> World {
     let endpoints = DirectoryEndpoints::from_lookup(|name| match name {
         "GOOGLE_TOKEN_URL" => Some(google.token_url()),
         "GOOGLE_API_BASE_URL" => Some(google.api_base_url()),
+        "GRAPH_TOKEN_BASE_URL" => Some(graph.token_base_url()),
+        "GRAPH_API_BASE_URL" => Some(graph.api_base_url()),
         _ => None,
     })
     .unwrap()
@@ -105,6 +124,7 @@ async fn world_with(policy: TenantPolicy, timeout: Duration) -> World {
         services,
         events,
         google,
+        graph,
         tenant,
     }
 }
@@ -631,4 +651,78 @@ async fn no_log_line_carries_the_temporary_password_or_credentials() {
         !filed.body.contains("hunter2"),
         "ticket text is redacted on write"
     );
+}
+
+#[tokio::test]
+async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
+    let w = world_connected(
+        automating_policy(),
+        Duration::from_secs(5),
+        Connected::Graph,
+    )
+    .await;
+    // Entra cannot tell a lockout from an administrator's disable: bob is
+    // "locked out" in the seed, which Graph shows as accountEnabled=false.
+    let bob = person(&w.tenant, Role::TenantUser, "bob@demo.example");
+    let filed = w
+        .services
+        .file_ticket(
+            &bob,
+            &corr(),
+            ticket("Locked out", "My account is locked, I can't log in"),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(filed.classification.decision, Decision::AutoResolve);
+    let r = w
+        .services
+        .run_action_from_event(w.tenant.clone(), &corr(), &filed.id, Utc::now())
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(WorkflowError::Escalated {
+                provider_fault: false,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(
+        w.services.get_ticket(&bob, &filed.id).await.unwrap().state,
+        TicketState::Escalated
+    );
+    assert!(
+        w.graph.calls().iter().all(|c| c.method != "PATCH"),
+        "no account was re-enabled"
+    );
+
+    // A reset on Entra forces the change at next sign-in.
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let reset = w
+        .services
+        .file_ticket(
+            &alice,
+            &corr(),
+            ticket("Forgot my password", "I forgot my password"),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let done = w
+        .services
+        .run_action(
+            &alice,
+            &corr(),
+            &reset.id,
+            DirectoryAction::Reset,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let password = done.temporary_password.expect("password returned once");
+    let user = w.graph.user("alice@demo.example").unwrap();
+    assert!(user.must_change_password);
+    assert_eq!(user.password.as_deref(), Some(password.expose()));
 }
