@@ -23,6 +23,16 @@ pub struct ResourceNames {
 }
 
 impl ResourceNames {
+    /// The table names as the functions' environment carries them.
+    pub fn table_names(&self) -> zerodesk_aws::TableNames {
+        zerodesk_aws::TableNames {
+            tenants: self.tenants_table.clone(),
+            tickets: self.tickets_table.clone(),
+            audit: self.audit_table.clone(),
+            idempotency: self.idempotency_table.clone(),
+        }
+    }
+
     /// The environment a function gets (docs/conventions.md), for tests that
     /// run function code in-process or as a child.
     pub fn function_env(&self) -> Vec<(&'static str, String)> {

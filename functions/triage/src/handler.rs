@@ -157,10 +157,9 @@ async fn route<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Bod
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use serde_json::{Value, json};
-    use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+    use zerodesk_aws::TenantClientsCache;
     use zerodesk_domain::{Category, SystemTask, Tenant, TenantPolicy, TenantScope, TenantStatus};
     use zerodesk_events::InMemoryPublisher;
     use zerodesk_store::TenantRepo;
@@ -191,20 +190,12 @@ mod tests {
             &aws.names.tenants_table,
         );
         let _ = repo.create(&scope, &tenant).await; // shared by the tests of this binary
-        let credentials = TenantCredentials::new(
-            aws_sdk_sts::Client::new(&config),
-            &aws.names.tenant_access_role_arn,
-            "triage",
-        );
-        let tables = Tables {
-            tenants: aws.names.tenants_table.clone(),
-            tickets: aws.names.tickets_table.clone(),
-            idempotency: aws.names.idempotency_table.clone(),
-        };
+        let clients =
+            TenantClientsCache::assuming(&config, &aws.names.tenant_access_role_arn, "triage");
         App {
             services: Services::new(
-                tables,
-                TenantClientsCache::new(config, Arc::new(credentials)),
+                Tables::from(&aws.names.table_names()),
+                clients,
                 InMemoryPublisher::new(),
             ),
             claim_names: ClaimNames::default(),

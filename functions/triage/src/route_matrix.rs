@@ -2,12 +2,10 @@
 //! handler and the emulator (DESIGN section 6, layer 4). Each cell states
 //! the status the caller gets; 404 wherever existence must not leak.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
-use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+use zerodesk_aws::TenantClientsCache;
 use zerodesk_domain::{
     Category, ClaimNames, Role, SystemTask, Tenant, TenantId, TenantPolicy, TenantScope,
     TenantStatus,
@@ -55,20 +53,12 @@ async fn setup() -> Setup {
         .unwrap();
         ids.push(id.to_string());
     }
-    let credentials = TenantCredentials::new(
-        aws_sdk_sts::Client::new(&config),
-        &aws.names.tenant_access_role_arn,
-        "triage",
-    );
-    let tables = Tables {
-        tenants: aws.names.tenants_table.clone(),
-        tickets: aws.names.tickets_table.clone(),
-        idempotency: aws.names.idempotency_table.clone(),
-    };
+    let clients =
+        TenantClientsCache::assuming(&config, &aws.names.tenant_access_role_arn, "triage");
     let app = App {
         services: Services::new(
-            tables,
-            TenantClientsCache::new(config, Arc::new(credentials)),
+            Tables::from(&aws.names.table_names()),
+            clients,
             InMemoryPublisher::new(),
         ),
         claim_names: ClaimNames::default(),

@@ -146,10 +146,9 @@ async fn handle_event<P: Publisher>(app: &App<P>, event: &Value) -> Result<(), E
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use serde_json::json;
-    use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+    use zerodesk_aws::TenantClientsCache;
     use zerodesk_events::InMemoryPublisher;
     use zerodesk_testkit::LocalAws;
     use zerodesk_workflow::Tables;
@@ -162,20 +161,12 @@ mod tests {
     async fn app() -> App<InMemoryPublisher> {
         let aws = LocalAws::shared();
         let config = aws.sdk_config().await;
-        let credentials = TenantCredentials::new(
-            aws_sdk_sts::Client::new(&config),
-            &aws.names.tenant_access_role_arn,
-            "unlock",
-        );
-        let tables = Tables {
-            tenants: aws.names.tenants_table.clone(),
-            tickets: aws.names.tickets_table.clone(),
-            idempotency: aws.names.idempotency_table.clone(),
-        };
+        let clients =
+            TenantClientsCache::assuming(&config, &aws.names.tenant_access_role_arn, "unlock");
         App {
             services: Services::new(
-                tables,
-                TenantClientsCache::new(config, Arc::new(credentials)),
+                Tables::from(&aws.names.table_names()),
+                clients,
                 InMemoryPublisher::new(),
             ),
             claim_names: ClaimNames::default(),

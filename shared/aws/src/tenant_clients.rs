@@ -65,12 +65,21 @@ impl TenantClientsCache {
     /// The usual wiring of a function's `main`: STS on the function's own
     /// role, the role to assume from `TENANT_ACCESS_ROLE_ARN` (required).
     pub fn from_env(base: &SdkConfig, function: &str) -> Result<Self, ConfigError> {
-        let role_arn = tenant_access_role_arn_from_env()?;
+        Ok(Self::assuming(
+            base,
+            tenant_access_role_arn_from_env()?,
+            function,
+        ))
+    }
+
+    /// Tenant clients that assume `role_arn` through STS on `base`'s own
+    /// credentials (tests and tools that do not read the environment).
+    pub fn assuming(base: &SdkConfig, role_arn: impl Into<String>, function: &str) -> Self {
         let sts = aws_sdk_sts::Client::new(base);
-        Ok(Self::new(
+        Self::new(
             base.clone(),
             Arc::new(TenantCredentials::new(sts, role_arn, function)),
-        ))
+        )
     }
 
     pub fn credentials(&self) -> &Arc<TenantCredentials> {

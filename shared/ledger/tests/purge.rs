@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::*;
-use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+use zerodesk_aws::TenantClientsCache;
 use zerodesk_crypto::SecretBytes;
 use zerodesk_domain::{
     AccountRef, Category, Classification, CorrelationId, Decision, Principal, PrincipalScope, Role,
@@ -320,14 +320,10 @@ async fn stack(prefix: &str) -> Stack {
     let tables = fresh_tables(prefix).await;
     let config = sdk_config().await;
     let db = aws_sdk_dynamodb::Client::new(&config);
-    let credentials = TenantCredentials::new(
-        aws_sdk_sts::Client::new(&config),
+    let clients = Arc::new(TenantClientsCache::assuming(
+        &config,
         &aws().names.tenant_access_role_arn,
         "purge-test",
-    );
-    let clients = Arc::new(TenantClientsCache::new(
-        config.clone(),
-        Arc::new(credentials),
     ));
     let stage = tables
         .tenants

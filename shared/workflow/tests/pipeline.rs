@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use sha1::Digest;
-use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+use zerodesk_aws::TenantClientsCache;
 use zerodesk_crypto::{CredentialVault, SecretBytes};
 use zerodesk_directory::DirectoryEndpoints;
 use zerodesk_domain::{
@@ -90,15 +89,8 @@ async fn world_connected(policy: TenantPolicy, timeout: Duration, connected: Con
         .await
         .unwrap();
 
-    let sts = aws_sdk_sts::Client::new(&config);
-    let clients = TenantClientsCache::new(
-        config.clone(),
-        Arc::new(TenantCredentials::new(
-            sts,
-            &aws.names.tenant_access_role_arn,
-            "workflow-test",
-        )),
-    );
+    let clients =
+        TenantClientsCache::assuming(&config, &aws.names.tenant_access_role_arn, "workflow-test");
     let endpoints = DirectoryEndpoints::from_lookup(|name| match name {
         "GOOGLE_TOKEN_URL" => Some(google.token_url()),
         "GOOGLE_API_BASE_URL" => Some(google.api_base_url()),
@@ -109,11 +101,7 @@ async fn world_connected(policy: TenantPolicy, timeout: Duration, connected: Con
     .unwrap()
     .with_timeout(timeout);
     let events = InMemoryPublisher::new();
-    let tables = Tables {
-        tenants: aws.names.tenants_table.clone(),
-        tickets: aws.names.tickets_table.clone(),
-        idempotency: aws.names.idempotency_table.clone(),
-    };
+    let tables = Tables::from(&aws.names.table_names());
     let services =
         Services::new(tables, clients, events.clone()).with_directory(DirectorySettings {
             stage: aws.names.stage.clone(),

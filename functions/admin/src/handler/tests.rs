@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+use zerodesk_aws::TenantClientsCache;
 use zerodesk_events::InMemoryPublisher;
 use zerodesk_ledger::{Admin, AuditWriter, PurgeTables, SystemClock, TenantVault};
 use zerodesk_testkit::{LocalAws, unique_tenant};
@@ -31,26 +31,17 @@ async fn harness() -> Harness {
     let config = aws.sdk_config().await;
     let db = aws_sdk_dynamodb::Client::new(&config);
     let names = &aws.names;
-    let credentials = TenantCredentials::new(
-        aws_sdk_sts::Client::new(&config),
+    let clients = Arc::new(TenantClientsCache::assuming(
+        &config,
         &names.tenant_access_role_arn,
         "admin-test",
-    );
-    let clients = Arc::new(TenantClientsCache::new(
-        config.clone(),
-        Arc::new(credentials),
     ));
     let publisher = InMemoryPublisher::new();
     Harness {
         app: App {
             // Tenant items through tenant-scoped clients (STS on the emulator).
             admin: Admin::new(
-                PurgeTables {
-                    tenants: names.tenants_table.clone(),
-                    tickets: names.tickets_table.clone(),
-                    audit: names.audit_table.clone(),
-                    idempotency: names.idempotency_table.clone(),
-                },
+                PurgeTables::from(&names.table_names()),
                 Arc::clone(&clients),
                 publisher.clone(),
                 TenantVault::new(clients, &names.kms_key_id, &names.stage),
