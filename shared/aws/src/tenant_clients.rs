@@ -126,3 +126,21 @@ impl TenantClientsCache {
         }
     }
 }
+
+/// Tenant-scoped DynamoDB clients for the store's adapters: a credential
+/// failure that may pass is `Unavailable` (503), any other `Credentials`.
+impl zerodesk_store::TenantDb for TenantClientsCache {
+    async fn client(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<aws_sdk_dynamodb::Client, zerodesk_store::StoreError> {
+        let clients = self.for_scope(scope).await.map_err(|e| {
+            if e.is_transient() {
+                zerodesk_store::StoreError::Unavailable(Box::new(e))
+            } else {
+                zerodesk_store::StoreError::Credentials(Box::new(e))
+            }
+        })?;
+        Ok(clients.dynamodb.clone())
+    }
+}

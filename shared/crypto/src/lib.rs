@@ -30,9 +30,11 @@
 mod envelope;
 mod error;
 mod secret;
+mod tenant_vault;
 mod vault;
 
 pub use envelope::{ENVELOPE_ALGORITHM, ENVELOPE_VERSION, EncryptionContext};
 pub use error::VaultError;
 pub use secret::SecretBytes;
+pub use tenant_vault::{ConnectionSecrets, MemorySecrets, SecretsError, TenantVault};
 pub use vault::{CredentialVault, StoredSecretRef, secret_name};

@@ -26,7 +26,7 @@ use crate::error::{BoxError, LedgerError};
 use crate::purge::PurgeTables;
 use crate::salts::SaltStore;
 use crate::trail::{TrailVerification, export_stored, verify_stored};
-use crate::vault::{ConnectionSecrets, SecretsError};
+use zerodesk_crypto::{ConnectionSecrets, SecretsError};
 use zerodesk_store::{GateError, TenantGate};
 
 #[derive(Debug, thiserror::Error)]

@@ -17,7 +17,6 @@ pub mod erasure;
 pub mod purge;
 pub mod salts;
 pub mod trail;
-pub mod vault;
 pub mod writer;
 
 pub use admin::{Admin, AdminError, AuditQuery, Caller, Clock, PlatformTarget, SystemClock};
@@ -27,6 +26,6 @@ pub use error::LedgerError;
 pub use purge::{Budget, Deadline, PurgeError, PurgeReport, PurgeTables, Purger};
 pub use salts::{Salt, SaltStore};
 pub use trail::{TrailVerification, export_stored, verify_stored};
-pub use vault::{ConnectionSecrets, SecretsError, TenantVault};
 pub use writer::{AuditWriter, ChainWrite, WriteError};
+pub use zerodesk_crypto::{ConnectionSecrets, SecretsError, TenantVault};
 pub use zerodesk_store::{GATE_TTL, GateError, TenantGate, TenantStatusSource};

@@ -39,7 +39,7 @@ use crate::audit_repo::AuditRepo;
 use crate::db::TenantDb;
 use crate::error::{BoxError, LedgerError, from_sdk};
 use crate::item::{EXPIRES_AT, EXPIRY_DAY, Item, PK, SK, get_n, get_s, n, s};
-use crate::vault::{ConnectionSecrets, SecretsError};
+use zerodesk_crypto::{ConnectionSecrets, SecretsError};
 
 const BY_EXPIRY: &str = "by_expiry";
 const PLATFORM_PK: &str = "PLATFORM";

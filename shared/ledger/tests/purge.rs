@@ -41,6 +41,12 @@ impl ConnectionSecrets for NoSecrets {
     ) -> Result<(), SecretsError> {
         panic!("not expected")
     }
+    async fn load(
+        &self,
+        _: &TenantScope,
+    ) -> Result<(zerodesk_domain::ConnectionId, SecretBytes), SecretsError> {
+        panic!("not expected")
+    }
     async fn destroy(&self, _: &TenantScope) -> Result<(), SecretsError> {
         panic!("not expected")
     }

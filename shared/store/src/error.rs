@@ -18,6 +18,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the pagination cursor is not valid")]
     BadCursor,
+    /// The tenant-scoped credentials could not be obtained and retrying will not help.
+    #[error("tenant-scoped credentials are unavailable")]
+    Credentials(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl StoreError {

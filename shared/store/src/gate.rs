@@ -43,6 +43,28 @@ impl TenantStatusSource for TenantRepo {
     }
 }
 
+impl<D: crate::TenantDb> TenantStatusSource for crate::DynamoTenants<D> {
+    async fn status(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<Option<(TenantStatus, TenantPolicy)>, StoreError> {
+        Ok(crate::TenantStore::get(self, scope)
+            .await?
+            .map(|t| (t.status, t.policy)))
+    }
+}
+
+impl TenantStatusSource for crate::MemoryTenants {
+    async fn status(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<Option<(TenantStatus, TenantPolicy)>, StoreError> {
+        Ok(crate::TenantStore::get(self, scope)
+            .await?
+            .map(|t| (t.status, t.policy)))
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Entry {
     status: Option<TenantStatus>,

@@ -52,7 +52,7 @@ impl IdempotencyKey {
         }
     }
 
-    fn sort_key(&self) -> String {
+    pub(crate) fn sort_key(&self) -> String {
         format!("{}#{}", self.action, self.key)
     }
 }

@@ -6,10 +6,14 @@ mod error;
 mod item;
 mod page;
 
+pub mod dynamodb;
 pub mod gate;
 pub mod idempotency;
+pub mod memory;
+pub mod ports;
 pub mod rate_limit;
 pub mod schema;
+pub mod tenant_db;
 pub mod tenants;
 pub mod tickets;
 
@@ -22,3 +26,8 @@ pub use page::{MAX_PAGE_SIZE, Page, PageRequest};
 pub use rate_limit::{RateBucket, RateLimitError, RateLimiter};
 pub use tenants::{ConnectionMetadata, TenantRepo};
 pub use tickets::TicketRepo;
+
+pub use dynamodb::{DynamoIdempotency, DynamoRateLimits, DynamoTenants, DynamoTickets};
+pub use memory::{MemoryIdempotency, MemoryRateLimits, MemoryTenants, MemoryTickets, Outage};
+pub use ports::{IdempotencyRecords, RateLimits, TenantStore, TicketStore};
+pub use tenant_db::TenantDb;

@@ -20,7 +20,7 @@ pub enum RateBucket {
 }
 
 impl RateBucket {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             RateBucket::Account(a) => format!("account#{a}"),
             RateBucket::Tenant => "tenant".to_owned(),
