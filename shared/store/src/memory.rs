@@ -369,10 +369,13 @@ impl IdempotencyRecords for MemoryIdempotency {
     }
 }
 
+/// (tenant, bucket, window start) -> actions counted in that window.
+type WindowCounts = BTreeMap<(TenantId, String, i64), u32>;
+
 /// Fixed-window counters, as the DynamoDB adapter keeps them.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryRateLimits {
-    counts: Arc<Mutex<BTreeMap<(TenantId, String, i64), u32>>>,
+    counts: Arc<Mutex<WindowCounts>>,
     pub outage: Outage,
 }
 
