@@ -130,11 +130,14 @@ impl<T: ConnectionSecrets> ConnectionSecrets for Arc<T> {
     }
 }
 
+/// tenant -> its connection and credentials.
+type SealedByTenant = BTreeMap<TenantId, (ConnectionId, Vec<u8>)>;
+
 /// Sealed credentials kept in memory, per tenant; `outage` makes every call
 /// fail as an unavailable KMS would. For tests only.
 #[derive(Debug, Clone, Default)]
 pub struct MemorySecrets {
-    secrets: Arc<Mutex<BTreeMap<TenantId, (ConnectionId, Vec<u8>)>>>,
+    secrets: Arc<Mutex<SealedByTenant>>,
     outage: Arc<AtomicBool>,
 }
 
@@ -152,7 +155,7 @@ impl MemorySecrets {
         self.lock().contains_key(tenant)
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<TenantId, (ConnectionId, Vec<u8>)>> {
+    fn lock(&self) -> MutexGuard<'_, SealedByTenant> {
         self.secrets.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
