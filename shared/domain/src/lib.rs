@@ -3,6 +3,7 @@
 //! Pure data and rules: no AWS types, no I/O, nothing that can leak a secret.
 
 pub mod classification;
+pub mod clock;
 pub mod ids;
 pub mod permissions;
 pub mod policy;
@@ -13,6 +14,7 @@ pub mod tenant;
 pub mod ticket;
 
 pub use classification::{Category, Classification, Decision, RiskFlag};
+pub use clock::{Clock, SystemClock};
 pub use ids::{AccountRef, ConnectionId, CorrelationId, IdError, TenantId, TicketId};
 pub use permissions::{Action, is_allowed};
 pub use policy::{PolicyError, RateLimits, RetentionPolicy, TenantPolicy};

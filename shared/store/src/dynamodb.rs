@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use zerodesk_domain::{AccountRef, Tenant, TenantScope, Ticket, TicketId, TicketState};
 
-use crate::ports::{IdempotencyRecords, RateLimits, TenantStore, TicketStore};
+use crate::ports::{IdempotencyRecords, RateCounters, TenantStore, TicketStore};
 use crate::{
     Claim, ConnectionMetadata, IdempotencyConfig, IdempotencyError, IdempotencyKey,
     IdempotencyStore, Page, PageRequest, RateBucket, RateLimitError, RateLimiter, StoreError,
@@ -213,7 +213,7 @@ impl<D: TenantDb> IdempotencyRecords for DynamoIdempotency<D> {
     }
 }
 
-impl<D: TenantDb> RateLimits for DynamoRateLimits<D> {
+impl<D: TenantDb> RateCounters for DynamoRateLimits<D> {
     async fn consume(
         &self,
         scope: &TenantScope,

@@ -29,5 +29,5 @@ pub use tickets::TicketRepo;
 
 pub use dynamodb::{DynamoIdempotency, DynamoRateLimits, DynamoTenants, DynamoTickets};
 pub use memory::{MemoryIdempotency, MemoryRateLimits, MemoryTenants, MemoryTickets, Outage};
-pub use ports::{IdempotencyRecords, RateLimits, TenantStore, TicketStore};
+pub use ports::{IdempotencyRecords, RateCounters, TenantStore, TicketStore};
 pub use tenant_db::TenantDb;

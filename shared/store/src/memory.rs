@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use zerodesk_domain::{AccountRef, Tenant, TenantId, TenantScope, Ticket, TicketId, TicketState};
 
 use crate::idempotency::payload_hash;
-use crate::ports::{IdempotencyRecords, RateLimits, TenantStore, TicketStore};
+use crate::ports::{IdempotencyRecords, RateCounters, TenantStore, TicketStore};
 use crate::{
     Claim, ConnectionMetadata, IdempotencyConfig, IdempotencyError, IdempotencyKey, Page,
     PageRequest, RateBucket, RateLimitError, StoreError,
@@ -387,7 +387,7 @@ impl MemoryRateLimits {
 
 const WINDOW_SECONDS: i64 = 3600;
 
-impl RateLimits for MemoryRateLimits {
+impl RateCounters for MemoryRateLimits {
     async fn consume(
         &self,
         scope: &TenantScope,

@@ -131,7 +131,7 @@ pub trait IdempotencyRecords: Send + Sync {
 }
 
 /// Fixed-window (one hour) counters for automated actions.
-pub trait RateLimits: Send + Sync {
+pub trait RateCounters: Send + Sync {
     /// Counts one action against `bucket` if fewer than `limit` ran this window.
     fn consume(
         &self,
