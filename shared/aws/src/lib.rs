@@ -14,6 +14,6 @@ pub use config::{
 pub use function_env::{FunctionEnv, MissingEnv, TableNames};
 pub use tenant_clients::{TenantClients, TenantClientsCache};
 pub use tenant_credentials::{
-    Clock, DEFAULT_REFRESH_MARGIN, TENANT_SESSION_TAG, TenantCredentials, TenantCredentialsError,
+    DEFAULT_REFRESH_MARGIN, TENANT_SESSION_TAG, TenantCredentials, TenantCredentialsError,
     role_session_name,
 };

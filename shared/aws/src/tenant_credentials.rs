@@ -15,7 +15,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_sdk_sts::types::Tag;
-use zerodesk_domain::{TenantId, TenantScope};
+use zerodesk_domain::{Clock, SystemClock, TenantId, TenantScope};
 
 /// The session tag the tenant access role's policy conditions on.
 pub const TENANT_SESSION_TAG: &str = "tenant_id";
@@ -29,30 +29,6 @@ const MAX_SESSION_NAME: usize = 64;
 
 /// Shown as the credentials' provider in SDK diagnostics.
 const PROVIDER_NAME: &str = "zerodesk-tenant-access";
-
-/// Wall-clock source; tests move it forward to reach expiry.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
-
-impl Clock {
-    pub fn system() -> Self {
-        Self(Arc::new(SystemTime::now))
-    }
-
-    pub fn from_fn(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        Self(Arc::new(now))
-    }
-
-    pub fn now(&self) -> SystemTime {
-        (self.0)()
-    }
-}
-
-impl fmt::Debug for Clock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Clock")
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TenantCredentialsError {
@@ -99,7 +75,8 @@ pub struct TenantCredentials {
     role_arn: String,
     function: String,
     refresh_margin: Duration,
-    clock: Clock,
+    /// Tests move it forward to reach expiry.
+    clock: Arc<dyn Clock>,
     // One async slot per tenant: concurrent first requests of a tenant make
     // one AssumeRole, and tenants never wait on each other.
     slots: Mutex<HashMap<TenantId, Slot>>,
@@ -128,13 +105,13 @@ impl TenantCredentials {
             role_arn: role_arn.into(),
             function: function.into(),
             refresh_margin: DEFAULT_REFRESH_MARGIN,
-            clock: Clock::system(),
+            clock: Arc::new(SystemClock),
             slots: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn with_clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
         self
     }
 
@@ -180,7 +157,7 @@ impl TenantCredentials {
         };
         let mut cached = slot.lock().await;
         if let Some(c) = cached.as_ref()
-            && self.clock.now() < c.refresh_at
+            && SystemTime::from(self.clock.now()) < c.refresh_at
         {
             return Ok(c.credentials.clone());
         }

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{
@@ -19,7 +19,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
-use zerodesk_aws::{Clock, TenantClientsCache, TenantCredentials};
+use zerodesk_aws::{TenantClientsCache, TenantCredentials};
+use zerodesk_domain::{Clock, SystemClock};
 use zerodesk_domain::{SystemTask, TenantId, TenantScope};
 use zerodesk_testkit::{LocalAws, unique_tenant};
 
@@ -68,7 +69,7 @@ fn scope(tenant: &str) -> TenantScope {
     )
 }
 
-async fn recorded_credentials(clock: Clock) -> (TenantCredentials, Recorder) {
+async fn recorded_credentials(clock: impl Clock + 'static) -> (TenantCredentials, Recorder) {
     let aws = LocalAws::shared();
     let base = aws.sdk_config().await;
     let recorder = Recorder::default();
@@ -84,7 +85,7 @@ async fn recorded_credentials(clock: Clock) -> (TenantCredentials, Recorder) {
 
 #[tokio::test]
 async fn same_tenant_twice_assumes_the_role_once() {
-    let (creds, recorder) = recorded_credentials(Clock::system()).await;
+    let (creds, recorder) = recorded_credentials(SystemClock).await;
     let s = scope(&unique_tenant("same"));
     let first = creds.credentials(&s).await.unwrap();
     let second = creds.credentials(&s).await.unwrap();
@@ -94,7 +95,7 @@ async fn same_tenant_twice_assumes_the_role_once() {
 
 #[tokio::test]
 async fn different_tenants_get_different_credentials() {
-    let (creds, recorder) = recorded_credentials(Clock::system()).await;
+    let (creds, recorder) = recorded_credentials(SystemClock).await;
     let a = creds
         .credentials(&scope(&unique_tenant("a")))
         .await
@@ -109,7 +110,7 @@ async fn different_tenants_get_different_credentials() {
 
 #[tokio::test]
 async fn assume_role_carries_the_tenant_session_tag_and_session_name() {
-    let (creds, recorder) = recorded_credentials(Clock::system()).await;
+    let (creds, recorder) = recorded_credentials(SystemClock).await;
     let tenant = unique_tenant("tagged");
     creds.credentials(&scope(&tenant)).await.unwrap();
     let bodies = recorder.assume_role_bodies();
@@ -138,9 +139,12 @@ async fn credentials_are_refreshed_only_within_five_minutes_of_expiry() {
     let offset_secs = Arc::new(AtomicU64::new(0));
     let clock = {
         let offset = Arc::clone(&offset_secs);
-        Clock::from_fn(move || {
-            SystemTime::now() + Duration::from_secs(offset.load(Ordering::SeqCst))
-        })
+        move || {
+            chrono::Utc::now()
+                + chrono::Duration::seconds(
+                    i64::try_from(offset.load(Ordering::SeqCst)).unwrap_or(i64::MAX),
+                )
+        }
     };
     let (creds, recorder) = recorded_credentials(clock).await;
     let s = scope(&unique_tenant("expiry"));
@@ -168,7 +172,7 @@ async fn credentials_are_refreshed_only_within_five_minutes_of_expiry() {
 async fn tenant_clients_are_built_once_per_tenant_and_sign_with_tenant_credentials() {
     let aws = LocalAws::shared();
     let base = aws.sdk_config().await;
-    let (creds, recorder) = recorded_credentials(Clock::system()).await;
+    let (creds, recorder) = recorded_credentials(SystemClock).await;
     let cache = TenantClientsCache::new(base, Arc::new(creds));
     let s = scope(&unique_tenant("clients"));
     let first = cache.for_scope(&s).await.unwrap();
@@ -245,9 +249,12 @@ async fn tenant_clients_sign_with_the_tenants_current_credentials() {
     let offset_secs = Arc::new(AtomicU64::new(0));
     let clock = {
         let offset = Arc::clone(&offset_secs);
-        Clock::from_fn(move || {
-            SystemTime::now() + Duration::from_secs(offset.load(Ordering::SeqCst))
-        })
+        move || {
+            chrono::Utc::now()
+                + chrono::Duration::seconds(
+                    i64::try_from(offset.load(Ordering::SeqCst)).unwrap_or(i64::MAX),
+                )
+        }
     };
     // STS is the emulator's; the tenant clients talk to the recorder.
     let (creds, _) = recorded_credentials(clock).await;
