@@ -169,6 +169,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_storage_outage_during_an_event_driven_unlock_is_returned_for_retry() {
+        let app = app().await;
+        app.services.tenants.outage.set(true);
+        let v: Value = serde_json::from_str(TRIAGED).unwrap();
+        assert!(matches!(
+            handle(&app, v).await,
+            Err(EventError::Retry(WorkflowError::Store(_)))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_refused_event_driven_unlock_is_final_and_not_retried() {
+        let app = app().await;
+        let v: Value = serde_json::from_str(TRIAGED).unwrap();
+        // The tenant is unknown: a refusal no retry can change.
+        assert!(handle(&app, v).await.unwrap().is_null());
+        assert!(app.services.publisher.events().is_empty(), "nothing acted");
+    }
+
+    #[tokio::test]
     async fn an_unknown_event_shape_is_an_error_for_the_dead_letter_queue() {
         let app = app().await;
         assert!(matches!(

@@ -96,3 +96,72 @@ where
     }))
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use lambda_http::http::StatusCode;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::error::json_response;
+
+    const EVENT: &str = include_str!("../../../events/api-post-ticket.json");
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the use case refused")]
+    struct Refused;
+
+    impl From<Refused> for ApiError {
+        fn from(_: Refused) -> Self {
+            ApiError::Conflict
+        }
+    }
+
+    fn body(r: &Response<Body>) -> Value {
+        match r.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            _ => Value::Null,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_use_case_error_becomes_its_stable_code_and_the_route_sees_the_caller() {
+        let req = lambda_http::request::from_str(EVENT).unwrap();
+        let refused = serve("test", &req, &ClaimNames::default(), |call| async move {
+            assert_eq!(call.principal.tenant().unwrap().as_str(), "demo");
+            Err::<Response<Body>, _>(Failure::UseCase(Refused))
+        })
+        .await;
+        assert_eq!(refused.status(), StatusCode::CONFLICT);
+        assert_eq!(body(&refused)["error"]["code"], "conflict");
+        assert!(!body(&refused).to_string().contains("the use case refused"));
+        let ok = serve("test", &req, &ClaimNames::default(), |call| async move {
+            Ok::<_, Failure<Refused>>(json_response(
+                StatusCode::OK,
+                &serde_json::json!({}),
+                &call.correlation_id,
+            ))
+        })
+        .await;
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_request_without_authorizer_never_reaches_the_route() {
+        let mut v: Value = serde_json::from_str(EVENT).unwrap();
+        v["requestContext"]
+            .as_object_mut()
+            .unwrap()
+            .remove("authorizer");
+        let req = lambda_http::request::from_str(&v.to_string()).unwrap();
+        let ran = std::cell::Cell::new(false);
+        let r = serve("test", &req, &ClaimNames::default(), |_| async {
+            ran.set(true);
+            Err::<Response<Body>, Failure<Refused>>(Failure::UseCase(Refused))
+        })
+        .await;
+        assert!(!ran.get(), "the route ran for an unauthenticated request");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(body(&r)["error"]["code"], "unauthorized");
+    }
+}

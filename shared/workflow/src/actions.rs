@@ -161,6 +161,12 @@ impl<I: IdempotencyRecords> ClaimedKey<'_, I> {
     }
 }
 
+/// Whether this call runs the action or an earlier one already did.
+enum Claimed<'a, I> {
+    Now(ClaimedKey<'a, I>),
+    AlreadyDone(Box<Ticket>),
+}
+
 /// One run's fixed facts, so each step reads as one line.
 struct Run<'a, P: Ports> {
     services: &'a Services<P>,
@@ -285,8 +291,8 @@ impl<P: Ports> Run<'_, P> {
     ) -> Result<ActionResult, WorkflowError> {
         self.authorise(&ticket)?;
         let claim = match self.claim_once(&ticket).await? {
-            Ok(claim) => claim,
-            Err(current) => return Ok(ActionResult::replayed(current)),
+            Claimed::Now(claim) => claim,
+            Claimed::AlreadyDone(current) => return Ok(ActionResult::replayed(*current)),
         };
         let target = ticket
             .classification
@@ -331,11 +337,11 @@ impl<P: Ports> Run<'_, P> {
     }
 
     /// One run per (ticket, action), however many calls arrive. A run that
-    /// already finished answers with the current ticket (`Err`).
+    /// already finished answers with the current ticket.
     async fn claim_once(
         &self,
         ticket: &Ticket,
-    ) -> Result<Result<ClaimedKey<'_, P::Idempotency>, Ticket>, WorkflowError> {
+    ) -> Result<Claimed<'_, P::Idempotency>, WorkflowError> {
         let claim = ClaimedKey {
             records: &self.services.idempotency,
             scope: &self.scope,
@@ -349,8 +355,10 @@ impl<P: Ports> Run<'_, P> {
             .begin(&self.scope, &claim.key, claim.payload.as_bytes(), now)
             .await?
         {
-            Claim::Acquired => Ok(Ok(claim)),
-            Claim::Completed(_) => Ok(Err(self.services.ticket(&self.scope, &ticket.id).await?)),
+            Claim::Acquired => Ok(Claimed::Now(claim)),
+            Claim::Completed(_) => Ok(Claimed::AlreadyDone(Box::new(
+                self.services.ticket(&self.scope, &ticket.id).await?,
+            ))),
         }
     }
 
