@@ -653,3 +653,138 @@ async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
         Some(password.expose())
     );
 }
+
+/// Files a self-service ticket for `email` and runs its action, returning
+/// the result and the stored ticket.
+async fn self_service(
+    w: &World,
+    email: &str,
+    action: DirectoryAction,
+) -> (
+    Result<zerodesk_workflow::ActionResult, WorkflowError>,
+    zerodesk_domain::Ticket,
+) {
+    let me = person(&w.tenant, Role::TenantUser, email);
+    let (subject, body) = match action {
+        DirectoryAction::Reset => ("Forgot my password", "I forgot my password"),
+        DirectoryAction::Unlock => ("Locked out", "My account is locked, I can't log in"),
+    };
+    let filed = w
+        .services
+        .file_ticket(&me, &corr(), ticket(subject, body))
+        .await
+        .unwrap();
+    assert_eq!(filed.classification.decision, Decision::AutoResolve);
+    let r = w.services.run_action(&me, &corr(), &filed.id, action).await;
+    let stored = w.services.get_ticket(&me, &filed.id).await.unwrap();
+    (r, stored)
+}
+
+#[tokio::test]
+async fn an_administrators_suspension_is_escalated_not_unlocked() {
+    let w = world().await;
+    let (r, stored) = self_service(&w, "dave@demo.example", DirectoryAction::Unlock).await;
+    assert!(matches!(
+        r,
+        Err(WorkflowError::Escalated {
+            reason: "account state is not a lockout",
+            provider_fault: false
+        })
+    ));
+    assert_eq!(stored.state, TicketState::Escalated);
+    assert!(matches!(
+        w.directory.account("dave@demo.example").unwrap().state,
+        AccountState::Suspended { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_tenant_without_a_directory_connection_escalates_without_a_provider_call() {
+    let w = world().await;
+    w.services
+        .vault
+        .destroy(&TenantScope::for_system_task(
+            w.tenant.clone(),
+            SystemTask::TenantLifecycle,
+        ))
+        .await
+        .unwrap();
+    let (r, stored) = self_service(&w, "alice@demo.example", DirectoryAction::Reset).await;
+    assert!(matches!(
+        r,
+        Err(WorkflowError::Escalated {
+            reason: "no directory connection",
+            provider_fault: false
+        })
+    ));
+    assert_eq!(stored.state, TicketState::Escalated);
+    assert!(w.directory.calls().is_empty(), "no provider call");
+}
+
+#[tokio::test]
+async fn an_unavailable_vault_escalates_as_a_dependency_fault() {
+    let w = world().await;
+    w.services.vault.set_outage(true);
+    let (r, stored) = self_service(&w, "alice@demo.example", DirectoryAction::Reset).await;
+    assert!(matches!(
+        r,
+        Err(WorkflowError::Escalated {
+            reason: "credentials unavailable",
+            provider_fault: true
+        })
+    ));
+    assert_eq!(stored.state, TicketState::Escalated);
+    assert!(w.directory.calls().is_empty(), "no provider call");
+}
+
+#[tokio::test]
+async fn a_rate_limited_reset_gives_its_claim_back_and_touches_nothing() {
+    let mut policy = automating_policy();
+    policy.rate_limits.per_account_per_hour = 1;
+    let w = world_with(policy).await;
+    let (first, _) = self_service(&w, "alice@demo.example", DirectoryAction::Reset).await;
+    assert!(first.is_ok());
+    let (second, stored) = self_service(&w, "alice@demo.example", DirectoryAction::Reset).await;
+    assert!(matches!(second, Err(WorkflowError::RateLimited { .. })));
+    assert_eq!(
+        stored.state,
+        TicketState::Triaged,
+        "the ticket was not taken"
+    );
+    assert_eq!(w.directory.calls_to(MemoryOp::ResetPassword).len(), 1);
+    assert_eq!(
+        w.services.idempotency.count(&w.tenant),
+        1,
+        "only the first run's record is kept"
+    );
+}
+
+#[tokio::test]
+async fn no_directory_call_runs_when_the_intent_cannot_be_published() {
+    let w = world().await;
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let filed = w
+        .services
+        .file_ticket(
+            &alice,
+            &corr(),
+            ticket("Forgot my password", "I forgot my password"),
+        )
+        .await
+        .unwrap();
+    w.events.set_failing(true);
+    let r = w
+        .services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await;
+    assert!(matches!(
+        r,
+        Err(WorkflowError::Escalated {
+            reason: "audit unavailable",
+            provider_fault: true
+        })
+    ));
+    assert!(w.directory.calls().is_empty(), "no provider call");
+    let stored = w.services.get_ticket(&alice, &filed.id).await.unwrap();
+    assert_eq!(stored.state, TicketState::Escalated);
+}
