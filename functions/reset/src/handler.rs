@@ -2,19 +2,15 @@
 //! The temporary password appears in exactly one place: the body of the
 //! response to the call that set it.
 
-use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-use tracing::Instrument;
 use zerodesk_domain::ClaimNames;
-use zerodesk_events::{DirectoryAction, Publisher};
-use zerodesk_http::{
-    ApiError, authenticate, correlation_id, error_response, json_response, ticket_id_param,
-};
-use zerodesk_workflow::{Services, TicketView};
+use zerodesk_events::DirectoryAction;
+use zerodesk_http::{CallContext, Failure, json_response, serve, ticket_id_param};
+use zerodesk_workflow::{Ports, Services, TicketView, WorkflowError};
 
-pub struct App<P> {
+pub struct App<P: Ports> {
     pub services: Services<P>,
     pub claim_names: ClaimNames,
 }
@@ -29,21 +25,18 @@ struct ResetResponse<'a> {
     already_done: bool,
 }
 
-pub async fn handle<P: Publisher>(app: &App<P>, req: Request) -> Response<Body> {
-    let corr = correlation_id(&req);
-    let span = zerodesk_telemetry::request_span!("reset", corr);
-    async {
-        match reset(app, &req).await {
-            Ok(response) => response,
-            Err(err) => error_response(&err, &corr),
-        }
-    }
-    .instrument(span)
+pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
+    serve("reset", &req, &app.claim_names, |call| {
+        reset(app, &req, call)
+    })
     .await
 }
 
-async fn reset<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let call = authenticate(req, &app.claim_names)?;
+async fn reset<P: Ports>(
+    app: &App<P>,
+    req: &Request,
+    call: CallContext,
+) -> Result<Response<Body>, Failure<WorkflowError>> {
     let id = ticket_id_param(req)?;
     let result = app
         .services
@@ -52,13 +45,9 @@ async fn reset<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Bod
             &call.correlation_id,
             &id,
             DirectoryAction::Reset,
-            Utc::now(),
         )
         .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "reset not done");
-            e.to_api()
-        })?;
+        .map_err(Failure::UseCase)?;
     let body = ResetResponse {
         ticket: TicketView::from(&result.ticket),
         temporary_password: result.temporary_password.as_ref().map(|p| p.expose()),
@@ -71,26 +60,16 @@ async fn reset<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Bod
 mod tests {
 
     use serde_json::{Value, json};
-    use zerodesk_aws::TenantClientsCache;
-    use zerodesk_events::InMemoryPublisher;
-    use zerodesk_testkit::LocalAws;
-    use zerodesk_workflow::Tables;
+    use zerodesk_workflow::InMemory;
 
     use super::*;
 
     const RESET: &str = include_str!("../../../events/api-post-reset.json");
 
-    async fn app() -> App<InMemoryPublisher> {
-        let aws = LocalAws::shared();
-        let config = aws.sdk_config().await;
-        let clients =
-            TenantClientsCache::assuming(&config, &aws.names.tenant_access_role_arn, "reset");
+    /// No tenant is stored: the sample event's tenant is unknown.
+    async fn app() -> App<InMemory> {
         App {
-            services: Services::new(
-                Tables::from(&aws.names.table_names()),
-                clients,
-                InMemoryPublisher::new(),
-            ),
+            services: Services::in_memory(),
             claim_names: ClaimNames::default(),
         }
     }

@@ -1,13 +1,15 @@
 //! reset: wiring only. Configuration from the environment (fail closed),
 //! SDK clients built once and reused across warm invocations.
 
-use std::sync::Arc;
+// The deployed adapters' nested futures are deeper than the default limit.
+#![recursion_limit = "256"]
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
 use zerodesk_directory::DirectoryEndpoints;
 use zerodesk_events::EventBridgePublisher;
-use zerodesk_workflow::{DirectorySettings, Services, Tables};
+use zerodesk_http::run_api;
+use zerodesk_workflow::{DeployedConfig, Services};
 
 mod handler;
 
@@ -22,20 +24,23 @@ async fn main() -> Result<(), Error> {
         aws_sdk_eventbridge::Client::new(&config),
         &env.event_bus_name,
     );
-    let services = Services::new(Tables::from(&env.tables), clients, publisher).with_directory(
-        DirectorySettings {
-            stage: env.stage.clone(),
-            kms_key_id: env.kms_key_id.clone(),
+    let services = Services::deployed(
+        DeployedConfig {
+            tables: env.tables,
+            stage: env.stage,
+            kms_key_id: env.kms_key_id,
             endpoints,
         },
+        clients,
+        publisher,
     );
-    let app = Arc::new(handler::App {
+    let app = handler::App {
         services,
         claim_names: env.claim_names,
-    });
-    run(service_fn(move |req| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, Error>(handler::handle(&app, req).await) }
-    }))
+    };
+    run_api(
+        app,
+        |app, req| async move { handler::handle(&app, req).await },
+    )
     .await
 }

@@ -1,22 +1,19 @@
 //! triage's HTTP translation: route key -> authenticated principal and
 //! validated input -> one workflow call -> JSON response.
 
-use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
-use tracing::Instrument;
 use zerodesk_domain::{ClaimNames, TenantId, Ticket};
-use zerodesk_events::Publisher;
 use zerodesk_http::{
-    ApiError, CallContext, authenticate, correlation_id, error_response, json_body, json_response,
-    path_param, query_param, ticket_id_param,
+    ApiError, CallContext, Failure, json_body, json_response, path_param, query_param, serve,
+    ticket_id_param,
 };
 use zerodesk_store::{MAX_PAGE_SIZE, Page, PageRequest};
-use zerodesk_workflow::{NewTicket, Rejection, Services, TicketView, WorkflowError};
+use zerodesk_workflow::{NewTicket, Ports, Rejection, Services, TicketView, WorkflowError};
 
-pub struct App<P> {
+pub struct App<P: Ports> {
     pub services: Services<P>,
     pub claim_names: ClaimNames,
 }
@@ -37,21 +34,10 @@ impl From<Page<Ticket>> for TicketPage {
     }
 }
 
-pub async fn handle<P: Publisher>(app: &App<P>, req: Request) -> Response<Body> {
-    let corr = correlation_id(&req);
-    let span = zerodesk_telemetry::request_span!("triage", corr);
-    async {
-        match route(app, &req).await {
-            Ok(response) => response,
-            Err(err) => {
-                if err.status().is_server_error() {
-                    tracing::error!(code = err.code(), "request failed");
-                }
-                error_response(&err, &corr)
-            }
-        }
-    }
-    .instrument(span)
+pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
+    serve("triage", &req, &app.claim_names, |call| {
+        route(app, &req, call)
+    })
     .await
 }
 
@@ -81,30 +67,23 @@ fn page(req: &Request) -> Result<PageRequest, ApiError> {
     Ok(PageRequest { limit, cursor })
 }
 
-fn api(e: WorkflowError) -> ApiError {
-    if matches!(
-        e,
-        WorkflowError::Store(_) | WorkflowError::Events(_) | WorkflowError::Credentials(_)
-    ) {
-        tracing::error!(error = %e, "dependency failed");
-    }
-    e.to_api()
-}
-
 fn ticket_response(status: StatusCode, t: &Ticket, call: &CallContext) -> Response<Body> {
     json_response(status, &TicketView::from(t), &call.correlation_id)
 }
 
-async fn route<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let call = authenticate(req, &app.claim_names)?;
+async fn route<P: Ports>(
+    app: &App<P>,
+    req: &Request,
+    call: CallContext,
+) -> Result<Response<Body>, Failure<WorkflowError>> {
     let s = &app.services;
     let p = &call.principal;
     let corr = &call.correlation_id;
-    let now = Utc::now();
+    let api = Failure::UseCase;
     match route_key(req).as_str() {
         "POST /tickets" => {
             let input: NewTicket = json_body(req)?;
-            let t = s.file_ticket(p, corr, input, now).await.map_err(api)?;
+            let t = s.file_ticket(p, corr, input).await.map_err(api)?;
             Ok(ticket_response(StatusCode::CREATED, &t, &call))
         }
         "GET /tickets" => {
@@ -117,7 +96,7 @@ async fn route<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Bod
         }
         "POST /tickets/{id}/approve" => {
             let t = s
-                .approve(p, corr, &ticket_id_param(req)?, now)
+                .approve(p, corr, &ticket_id_param(req)?)
                 .await
                 .map_err(api)?;
             Ok(ticket_response(StatusCode::OK, &t, &call))
@@ -129,7 +108,7 @@ async fn route<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Bod
             } else {
                 json_body(req)?
             };
-            let t = s.reject(p, corr, &id, rejection, now).await.map_err(api)?;
+            let t = s.reject(p, corr, &id, rejection).await.map_err(api)?;
             Ok(ticket_response(StatusCode::OK, &t, &call))
         }
         "GET /platform/tenants/{tenant}/tickets"
@@ -147,36 +126,31 @@ async fn route<P: Publisher>(app: &App<P>, req: &Request) -> Result<Response<Bod
                 .map_err(api)?;
             match (id, page.items.first()) {
                 (Some(_), Some(t)) => Ok(ticket_response(StatusCode::OK, t, &call)),
-                (Some(_), None) => Err(ApiError::NotFound),
+                (Some(_), None) => Err(ApiError::NotFound.into()),
                 (None, _) => Ok(json_response(StatusCode::OK, &TicketPage::from(page), corr)),
             }
         }
-        _ => Err(ApiError::NotFound),
+        _ => Err(ApiError::NotFound.into()),
     }
 }
 
 #[cfg(test)]
 mod tests {
 
+    use chrono::Utc;
     use serde_json::{Value, json};
-    use zerodesk_aws::TenantClientsCache;
-    use zerodesk_domain::{Category, SystemTask, Tenant, TenantPolicy, TenantScope, TenantStatus};
-    use zerodesk_events::InMemoryPublisher;
-    use zerodesk_store::TenantRepo;
-    use zerodesk_testkit::LocalAws;
-    use zerodesk_workflow::Tables;
+    use zerodesk_domain::{Category, Tenant, TenantPolicy, TenantStatus};
+    use zerodesk_store::MemoryTenants;
+    use zerodesk_workflow::InMemory;
 
     use super::*;
 
     const POST_TICKET: &str = include_str!("../../../events/api-post-ticket.json");
 
-    async fn app() -> App<InMemoryPublisher> {
-        let aws = LocalAws::shared();
-        let config = aws.sdk_config().await;
-        let demo = TenantId::parse("demo").unwrap();
-        let scope = TenantScope::for_system_task(demo.clone(), SystemTask::TenantLifecycle);
+    /// The sample event's tenant, `demo`, is active and automates resets.
+    async fn app() -> App<InMemory> {
         let tenant = Tenant {
-            id: demo,
+            id: TenantId::parse("demo").unwrap(),
             name: "Demo".into(),
             status: TenantStatus::Active,
             policy: TenantPolicy {
@@ -185,19 +159,10 @@ mod tests {
             },
             created_at: Utc::now(),
         };
-        let repo = TenantRepo::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            &aws.names.tenants_table,
-        );
-        let _ = repo.create(&scope, &tenant).await; // shared by the tests of this binary
-        let clients =
-            TenantClientsCache::assuming(&config, &aws.names.tenant_access_role_arn, "triage");
+        let mut services = Services::in_memory();
+        services.tenants = MemoryTenants::with([tenant]);
         App {
-            services: Services::new(
-                Tables::from(&aws.names.table_names()),
-                clients,
-                InMemoryPublisher::new(),
-            ),
+            services,
             claim_names: ClaimNames::default(),
         }
     }

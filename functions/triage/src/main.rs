@@ -1,12 +1,15 @@
 //! triage: wiring only. Configuration from the environment (fail closed),
 //! SDK clients built once and reused across warm invocations.
 
-use std::sync::Arc;
+// The deployed adapters' nested futures are deeper than the default limit.
+#![recursion_limit = "256"]
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
+use zerodesk_directory::DirectoryEndpoints;
 use zerodesk_events::EventBridgePublisher;
-use zerodesk_workflow::{Services, Tables};
+use zerodesk_http::run_api;
+use zerodesk_workflow::{DeployedConfig, Services};
 
 mod handler;
 #[cfg(test)]
@@ -16,19 +19,31 @@ mod route_matrix;
 async fn main() -> Result<(), Error> {
     zerodesk_telemetry::init("triage");
     let env = FunctionEnv::from_env()?;
+    // triage runs no directory action; unset variables mean the real endpoints.
+    let endpoints = DirectoryEndpoints::from_env()?;
     let config = load_sdk_config().await;
     let clients = TenantClientsCache::from_env(&config, "triage")?;
     let publisher = EventBridgePublisher::new(
         aws_sdk_eventbridge::Client::new(&config),
         &env.event_bus_name,
     );
-    let app = Arc::new(handler::App {
-        services: Services::new(Tables::from(&env.tables), clients, publisher),
+    let services = Services::deployed(
+        DeployedConfig {
+            tables: env.tables,
+            stage: env.stage,
+            kms_key_id: env.kms_key_id,
+            endpoints,
+        },
+        clients,
+        publisher,
+    );
+    let app = handler::App {
+        services,
         claim_names: env.claim_names,
-    });
-    run(service_fn(move |req| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, Error>(handler::handle(&app, req).await) }
-    }))
+    };
+    run_api(
+        app,
+        |app, req| async move { handler::handle(&app, req).await },
+    )
     .await
 }

@@ -1,41 +1,30 @@
 //! Every triage route x every role x own / other tenant, through the real
-//! handler and the emulator (DESIGN section 6, layer 4). Each cell states
-//! the status the caller gets; 404 wherever existence must not leak.
+//! handler and the in-memory adapters. Each cell states the status the
+//! caller gets; 404 wherever existence must not leak.
 
 use chrono::Utc;
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
-use zerodesk_aws::TenantClientsCache;
-use zerodesk_domain::{
-    Category, ClaimNames, Role, SystemTask, Tenant, TenantId, TenantPolicy, TenantScope,
-    TenantStatus,
-};
-use zerodesk_events::InMemoryPublisher;
-use zerodesk_store::TenantRepo;
-use zerodesk_testkit::{LocalAws, unique_tenant};
-use zerodesk_workflow::{Services, Tables};
+use zerodesk_domain::{Category, ClaimNames, Role, Tenant, TenantId, TenantPolicy, TenantStatus};
+use zerodesk_store::MemoryTenants;
+use zerodesk_workflow::{InMemory, Services};
 
 use crate::handler::{App, handle};
 
 const BASE: &str = include_str!("../../../events/api-post-ticket.json");
 
 struct Setup {
-    app: App<InMemoryPublisher>,
+    app: App<InMemory>,
     own: String,
     other: String,
 }
 
 async fn setup() -> Setup {
-    let aws = LocalAws::shared();
-    let config = aws.sdk_config().await;
-    let repo = TenantRepo::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        &aws.names.tenants_table,
-    );
+    let mut tenants = Vec::new();
     let mut ids = Vec::new();
     for prefix in ["mx-own", "mx-other"] {
-        let id = TenantId::parse(&unique_tenant(prefix)).unwrap();
-        let tenant = Tenant {
+        let id = TenantId::parse(prefix).unwrap();
+        tenants.push(Tenant {
             id: id.clone(),
             name: prefix.into(),
             status: TenantStatus::Active,
@@ -44,23 +33,13 @@ async fn setup() -> Setup {
                 ..Default::default()
             },
             created_at: Utc::now(),
-        };
-        repo.create(
-            &TenantScope::for_system_task(id.clone(), SystemTask::TenantLifecycle),
-            &tenant,
-        )
-        .await
-        .unwrap();
+        });
         ids.push(id.to_string());
     }
-    let clients =
-        TenantClientsCache::assuming(&config, &aws.names.tenant_access_role_arn, "triage");
+    let mut services = Services::in_memory();
+    services.tenants = MemoryTenants::with(tenants);
     let app = App {
-        services: Services::new(
-            Tables::from(&aws.names.table_names()),
-            clients,
-            InMemoryPublisher::new(),
-        ),
+        services,
         claim_names: ClaimNames::default(),
     };
     let other = ids.pop().unwrap();

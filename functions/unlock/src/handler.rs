@@ -4,21 +4,20 @@
 //! from the stored ticket. Transient failures return an error so EventBridge
 //! retries (then dead-letters); refusals are final and only logged.
 
-use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 use zerodesk_domain::{Category, ClaimNames, CorrelationId, Decision};
-use zerodesk_events::{DirectoryAction, DomainEvent, EventPayload, Publisher};
+use zerodesk_events::{DirectoryAction, DomainEvent, EventPayload};
 use zerodesk_http::{
-    ApiError, authenticate, correlation_id, error_response, is_http_event, json_response,
-    request_from_event, response_to_event, ticket_id_param,
+    CallContext, Failure, is_http_event, json_response, request_from_event, response_to_event,
+    serve, ticket_id_param,
 };
-use zerodesk_workflow::{Services, TicketView, WorkflowError};
+use zerodesk_workflow::{Ports, Services, TicketView, WorkflowError};
 
-pub struct App<P> {
+pub struct App<P: Ports> {
     pub services: Services<P>,
     pub claim_names: ClaimNames,
 }
@@ -37,7 +36,7 @@ struct UnlockResponse {
     already_done: bool,
 }
 
-pub async fn handle<P: Publisher>(app: &App<P>, event: Value) -> Result<Value, EventError> {
+pub async fn handle<P: Ports>(app: &App<P>, event: Value) -> Result<Value, EventError> {
     if is_http_event(&event) {
         let req = request_from_event(&event).map_err(|_| EventError::Unrecognised)?;
         return Ok(response_to_event(handle_http(app, req).await));
@@ -45,24 +44,18 @@ pub async fn handle<P: Publisher>(app: &App<P>, event: Value) -> Result<Value, E
     handle_event(app, &event).await.map(|()| Value::Null)
 }
 
-pub async fn handle_http<P: Publisher>(app: &App<P>, req: Request) -> Response<Body> {
-    let corr = correlation_id(&req);
-    let span = zerodesk_telemetry::request_span!("unlock", corr);
-    async {
-        match unlock_http(app, &req).await {
-            Ok(response) => response,
-            Err(err) => error_response(&err, &corr),
-        }
-    }
-    .instrument(span)
+pub async fn handle_http<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
+    serve("unlock", &req, &app.claim_names, |call| {
+        unlock_http(app, &req, call)
+    })
     .await
 }
 
-async fn unlock_http<P: Publisher>(
+async fn unlock_http<P: Ports>(
     app: &App<P>,
     req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let call = authenticate(req, &app.claim_names)?;
+    call: CallContext,
+) -> Result<Response<Body>, Failure<WorkflowError>> {
     let id = ticket_id_param(req)?;
     let result = app
         .services
@@ -71,13 +64,9 @@ async fn unlock_http<P: Publisher>(
             &call.correlation_id,
             &id,
             DirectoryAction::Unlock,
-            Utc::now(),
         )
         .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "unlock not done");
-            e.to_api()
-        })?;
+        .map_err(Failure::UseCase)?;
     let body = UnlockResponse {
         ticket: TicketView::from(&result.ticket),
         already_done: result.replayed,
@@ -85,7 +74,7 @@ async fn unlock_http<P: Publisher>(
     Ok(json_response(StatusCode::OK, &body, &call.correlation_id))
 }
 
-async fn handle_event<P: Publisher>(app: &App<P>, event: &Value) -> Result<(), EventError> {
+async fn handle_event<P: Ports>(app: &App<P>, event: &Value) -> Result<(), EventError> {
     let detail_type = event
         .get("detail-type")
         .and_then(Value::as_str)
@@ -109,12 +98,7 @@ async fn handle_event<P: Publisher>(app: &App<P>, event: &Value) -> Result<(), E
         let corr: &CorrelationId = &domain.correlation_id;
         match app
             .services
-            .run_action_from_event(
-                domain.tenant_id.clone(),
-                corr,
-                &triaged.ticket_id,
-                Utc::now(),
-            )
+            .run_action_from_event(domain.tenant_id.clone(), corr, &triaged.ticket_id)
             .await
         {
             Ok(result) => {
@@ -125,12 +109,7 @@ async fn handle_event<P: Publisher>(app: &App<P>, event: &Value) -> Result<(), E
                 );
                 Ok(())
             }
-            Err(
-                e @ (WorkflowError::Store(_)
-                | WorkflowError::Events(_)
-                | WorkflowError::Credentials(_)
-                | WorkflowError::InProgress),
-            ) => {
+            Err(e) if e.is_transient() => {
                 tracing::warn!(error = %e, "event-driven unlock will be retried");
                 Err(EventError::Retry(e))
             }
@@ -148,27 +127,17 @@ async fn handle_event<P: Publisher>(app: &App<P>, event: &Value) -> Result<(), E
 mod tests {
 
     use serde_json::json;
-    use zerodesk_aws::TenantClientsCache;
-    use zerodesk_events::InMemoryPublisher;
-    use zerodesk_testkit::LocalAws;
-    use zerodesk_workflow::Tables;
+    use zerodesk_workflow::InMemory;
 
     use super::*;
 
     const TRIAGED: &str = include_str!("../../../events/eventbridge-ticket-triaged-unlock.json");
     const HTTP: &str = include_str!("../../../events/api-post-unlock.json");
 
-    async fn app() -> App<InMemoryPublisher> {
-        let aws = LocalAws::shared();
-        let config = aws.sdk_config().await;
-        let clients =
-            TenantClientsCache::assuming(&config, &aws.names.tenant_access_role_arn, "unlock");
+    /// No tenant is stored: the sample events' tenant is unknown.
+    async fn app() -> App<InMemory> {
         App {
-            services: Services::new(
-                Tables::from(&aws.names.table_names()),
-                clients,
-                InMemoryPublisher::new(),
-            ),
+            services: Services::in_memory(),
             claim_names: ClaimNames::default(),
         }
     }
@@ -195,6 +164,26 @@ mod tests {
         let app = app().await;
         let mut v: Value = serde_json::from_str(TRIAGED).unwrap();
         v["detail"]["decision"] = json!("needs_approval");
+        assert!(handle(&app, v).await.unwrap().is_null());
+        assert!(app.services.publisher.events().is_empty(), "nothing acted");
+    }
+
+    #[tokio::test]
+    async fn a_storage_outage_during_an_event_driven_unlock_is_returned_for_retry() {
+        let app = app().await;
+        app.services.tenants.outage.set(true);
+        let v: Value = serde_json::from_str(TRIAGED).unwrap();
+        assert!(matches!(
+            handle(&app, v).await,
+            Err(EventError::Retry(WorkflowError::Store(_)))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_refused_event_driven_unlock_is_final_and_not_retried() {
+        let app = app().await;
+        let v: Value = serde_json::from_str(TRIAGED).unwrap();
+        // The tenant is unknown: a refusal no retry can change.
         assert!(handle(&app, v).await.unwrap().is_null());
         assert!(app.services.publisher.events().is_empty(), "nothing acted");
     }

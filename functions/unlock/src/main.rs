@@ -10,7 +10,7 @@ use lambda_http::{Error, service_fn};
 use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
 use zerodesk_directory::DirectoryEndpoints;
 use zerodesk_events::EventBridgePublisher;
-use zerodesk_workflow::{DirectorySettings, Services, Tables};
+use zerodesk_workflow::{DeployedConfig, Services};
 
 mod handler;
 
@@ -25,12 +25,15 @@ async fn main() -> Result<(), Error> {
         aws_sdk_eventbridge::Client::new(&config),
         &env.event_bus_name,
     );
-    let services = Services::new(Tables::from(&env.tables), clients, publisher).with_directory(
-        DirectorySettings {
-            stage: env.stage.clone(),
-            kms_key_id: env.kms_key_id.clone(),
+    let services = Services::deployed(
+        DeployedConfig {
+            tables: env.tables,
+            stage: env.stage,
+            kms_key_id: env.kms_key_id,
             endpoints,
         },
+        clients,
+        publisher,
     );
     let app = Arc::new(handler::App {
         services,

@@ -8,9 +8,11 @@ mod error;
 mod google;
 mod graph;
 mod http;
+mod memory;
 mod model;
 mod okta;
 mod password;
+mod port;
 mod secret;
 
 pub use connector::{Connector, connect};
@@ -21,7 +23,9 @@ pub use credentials::{
 pub use error::DirectoryError;
 pub use google::{GOOGLE_SCOPES, GoogleWorkspace};
 pub use graph::{GRAPH_SCOPE, MicrosoftGraph};
+pub use memory::{ConnectedMemoryDirectory, MemoryAccount, MemoryDirectory, MemoryFault, MemoryOp};
 pub use model::{AccountState, Directory, DirectoryUser, Provider, UnlockOutcome};
 pub use okta::{OKTA_SCOPES, Okta};
 pub use password::{GENERATED_LENGTH, TemporaryPassword, meets_complexity};
+pub use port::{DirectoryConnector, HttpsDirectories};
 pub use secret::Secret;

@@ -6,6 +6,8 @@
 mod apigw;
 mod error;
 mod request;
+mod serve;
+mod workflow_errors;
 
 pub use apigw::{is_http_event, request_from_event, response_to_event};
 pub use error::{ApiError, error_response, json_response};
@@ -13,3 +15,4 @@ pub use request::{
     CallContext, MAX_BODY_BYTES, authenticate, correlation_id, json_body, path_param, query_param,
     ticket_id_param,
 };
+pub use serve::{Failure, run_api, serve};

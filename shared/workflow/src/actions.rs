@@ -1,28 +1,31 @@
 //! Running a directory action (password reset or unlock) for a ticket.
 //! Order matters and is the safety argument: authorise, claim the
 //! idempotency key (so a retry never acts twice), count against the rate
-//! limits, move the ticket to in_progress, publish the intent, look the
-//! target up and refuse protected accounts, act, publish the outcome,
-//! resolve or escalate. A temporary password is returned to the caller of
-//! the call that set it and is stored, logged and published nowhere.
+//! limits, move the ticket to in_progress, load the credentials, publish the
+//! intent, look the target up and refuse protected accounts, act, publish
+//! the outcome, resolve or escalate. `Run::execute` reads as that list.
+//! A temporary password is returned to the caller of the call that set it
+//! and is stored, logged and published nowhere.
 
-use chrono::{DateTime, Utc};
+use zerodesk_crypto::{ConnectionSecrets, SecretsError, VaultError};
 use zerodesk_directory::{
-    AccountState, Directory, DirectoryCredentials, DirectoryError, Provider, TemporaryPassword,
-    connect,
+    AccountState, Directory, DirectoryConnector, DirectoryCredentials, DirectoryError, Provider,
+    TemporaryPassword,
 };
 use zerodesk_domain::{
-    AccountRef, Category, CorrelationId, Principal, SystemTask, TenantId, TenantPolicy,
-    TenantScope, Ticket, TicketId, TicketState,
+    AccountRef, Category, Clock, CorrelationId, Decision, Principal, SystemTask, TenantId,
+    TenantPolicy, TenantScope, Ticket, TicketId, TicketState,
 };
 use zerodesk_events::{
     ActionOutcome, Actor, DirectoryAction, DirectoryActionIntent, DirectoryActionOutcome,
     DirectoryProvider, DomainEvent, EventPayload, Publisher, TicketStateChanged,
 };
-use zerodesk_store::{Claim, IdempotencyKey, RateBucket};
+use zerodesk_store::{
+    Claim, IdempotencyKey, IdempotencyRecords, RateBucket, RateCounters, TicketStore,
+};
 
 use crate::access::{ActionGrant, ActionRefusal, grant};
-use crate::context::{DirectorySettings, Services, TenantStores};
+use crate::context::{Ports, Services};
 use crate::error::WorkflowError;
 use crate::view::TicketView;
 
@@ -36,18 +39,28 @@ pub struct ActionResult {
     pub replayed: bool,
 }
 
-/// Who asked for the action.
-pub enum Caller<'a> {
+impl ActionResult {
+    fn replayed(ticket: Ticket) -> Self {
+        ActionResult {
+            ticket,
+            temporary_password: None,
+            replayed: true,
+        }
+    }
+}
+
+/// Who set the action off: a person through the API, or the unlock rule
+/// on `TicketTriaged` (auto_resolve, account_unlock).
+pub enum Initiator<'a> {
     Principal(&'a Principal),
-    /// The unlock rule on `TicketTriaged` (auto_resolve, account_unlock).
     Event,
 }
 
-impl Caller<'_> {
+impl Initiator<'_> {
     fn actor(&self) -> Actor {
         match self {
-            Caller::Principal(p) => Actor::of(p),
-            Caller::Event => Actor::system(SystemTask::EventDrivenAction),
+            Initiator::Principal(p) => Actor::of(p),
+            Initiator::Event => Actor::system(SystemTask::EventDrivenAction),
         }
     }
 }
@@ -67,19 +80,481 @@ fn provider_of(p: Provider) -> DirectoryProvider {
     }
 }
 
+fn idempotency_key(action: DirectoryAction, ticket: &TicketId) -> IdempotencyKey {
+    IdempotencyKey::new(action.as_str(), ticket.to_string())
+}
+
+/// Why an action stopped once the ticket was taken: the ticket escalates.
+struct Escalation {
+    /// The outcome to publish; `None` when the intent itself was never published.
+    outcome: Option<ActionOutcome>,
+    reason: &'static str,
+    provider_fault: bool,
+}
+
+impl Escalation {
+    fn refused(reason: &'static str) -> Self {
+        Escalation {
+            outcome: Some(ActionOutcome::Refused),
+            reason,
+            provider_fault: false,
+        }
+    }
+
+    fn failed(reason: &'static str, provider_fault: bool) -> Self {
+        Escalation {
+            outcome: Some(ActionOutcome::Failed),
+            reason,
+            provider_fault,
+        }
+    }
+
+    fn provider_fault(e: &DirectoryError) -> Self {
+        tracing::warn!(error = %e, code = e.code(), "directory call failed");
+        let reason = match e {
+            DirectoryError::Timeout { .. } => "directory timed out",
+            DirectoryError::Malformed { .. } => "directory answered malformed data",
+            DirectoryError::Auth { .. } => "directory refused the credentials",
+            _ if e.is_retryable() => "directory unavailable",
+            _ => "directory refused the request",
+        };
+        Escalation::failed(reason, true)
+    }
+}
+
+/// What the directory did: the password (reset only) and a note for the outcome.
+struct Acted {
+    password: Option<TemporaryPassword>,
+    note: Option<&'static str>,
+}
+
+/// The claimed idempotency key of one run.
+struct ClaimedKey<'a, I> {
+    records: &'a I,
+    scope: &'a TenantScope,
+    key: IdempotencyKey,
+    payload: String,
+}
+
+impl<I: IdempotencyRecords> ClaimedKey<'_, I> {
+    /// Gives the key back after a failure before anything was done.
+    async fn release(&self) {
+        if let Err(e) = self
+            .records
+            .release(self.scope, &self.key, self.payload.as_bytes())
+            .await
+        {
+            tracing::warn!(error = %e, "idempotency claim not released; it expires on its own");
+        }
+    }
+
+    /// Stores the answer a retry replays; it holds no password.
+    async fn complete(&self, ticket: &Ticket) {
+        let response = serde_json::json!({ "ticket": TicketView::from(ticket) }).to_string();
+        if let Err(e) = self
+            .records
+            .complete(self.scope, &self.key, self.payload.as_bytes(), &response)
+            .await
+        {
+            tracing::error!(error = %e, "idempotency record not completed");
+        }
+    }
+}
+
+/// Whether this call runs the action or an earlier one already did.
+enum Claimed<'a, I> {
+    Now(ClaimedKey<'a, I>),
+    AlreadyDone(Box<Ticket>),
+}
+
 /// One run's fixed facts, so each step reads as one line.
-struct Run<'a, P> {
+struct Run<'a, P: Ports> {
     services: &'a Services<P>,
     scope: TenantScope,
-    stores: TenantStores,
     policy: TenantPolicy,
     actor: Actor,
     correlation_id: CorrelationId,
     action: DirectoryAction,
-    now: DateTime<Utc>,
 }
 
-impl<P: Publisher> Run<'_, P> {
+impl<P: Ports> Services<P> {
+    /// `POST /tickets/{id}/reset` and `POST /tickets/{id}/unlock`.
+    pub async fn run_action(
+        &self,
+        principal: &Principal,
+        correlation_id: &CorrelationId,
+        id: &TicketId,
+        action: DirectoryAction,
+    ) -> Result<ActionResult, WorkflowError> {
+        let (scope, policy) = self.admit(principal).await?;
+        let ticket = self.ticket(&scope, id).await?;
+        let granted = match grant(principal, &ticket) {
+            Ok(g) => g,
+            Err(refusal) => {
+                return self
+                    .refusal_or_replay(&scope, ticket, refusal, action)
+                    .await;
+            }
+        };
+        let run = Run {
+            services: self,
+            scope,
+            policy,
+            actor: Initiator::Principal(principal).actor(),
+            correlation_id: correlation_id.clone(),
+            action,
+        };
+        run.execute(ticket, granted).await
+    }
+
+    /// The unlock that an `auto_resolve` triage of an `account_unlock`
+    /// ticket triggers through EventBridge. The ticket is re-read and every
+    /// rule re-checked: the event only says where to look.
+    pub async fn run_action_from_event(
+        &self,
+        tenant: TenantId,
+        correlation_id: &CorrelationId,
+        id: &TicketId,
+    ) -> Result<ActionResult, WorkflowError> {
+        let scope = TenantScope::for_system_task(tenant, SystemTask::EventDrivenAction);
+        let (scope, policy) = self.admit_scope(scope).await?;
+        let ticket = self.ticket(&scope, id).await?;
+        let automated = ticket.state == TicketState::Triaged
+            && ticket.classification.decision == Decision::AutoResolve
+            && ticket.is_self_service()
+            && policy.automates(Category::AccountUnlock);
+        if !automated {
+            return self
+                .refusal_or_replay(
+                    &scope,
+                    ticket,
+                    ActionRefusal::NotAutomated,
+                    DirectoryAction::Unlock,
+                )
+                .await;
+        }
+        let run = Run {
+            services: self,
+            scope,
+            policy,
+            actor: Initiator::Event.actor(),
+            correlation_id: correlation_id.clone(),
+            action: DirectoryAction::Unlock,
+        };
+        run.execute(ticket, ActionGrant::SelfService).await
+    }
+
+    async fn ticket(&self, scope: &TenantScope, id: &TicketId) -> Result<Ticket, WorkflowError> {
+        self.tickets
+            .get(scope, id)
+            .await?
+            .ok_or(WorkflowError::NotFound)
+    }
+
+    /// A refused call on a ticket whose action already ran answers like a replay.
+    async fn refusal_or_replay(
+        &self,
+        scope: &TenantScope,
+        ticket: Ticket,
+        refusal: ActionRefusal,
+        action: DirectoryAction,
+    ) -> Result<ActionResult, WorkflowError> {
+        if refusal != ActionRefusal::NotVisible && ticket.state == TicketState::Resolved {
+            let key = idempotency_key(action, &ticket.id);
+            let payload = ticket.id.to_string();
+            let done = self
+                .idempotency
+                .begin(scope, &key, payload.as_bytes(), self.clock.now())
+                .await;
+            if let Ok(Claim::Completed(_)) = done {
+                return Ok(ActionResult::replayed(ticket));
+            }
+            if let Ok(Claim::Acquired) = done {
+                let _ = self
+                    .idempotency
+                    .release(scope, &key, payload.as_bytes())
+                    .await;
+            }
+        }
+        Err(refusal.into())
+    }
+}
+
+impl<P: Ports> Run<'_, P> {
+    /// The safety sequence, top to bottom. Until the ticket is taken a
+    /// failure gives the claim back; after it, every stop escalates the
+    /// ticket, and the claim is completed so a retry replays instead of acting.
+    async fn execute(
+        &self,
+        mut ticket: Ticket,
+        granted: ActionGrant,
+    ) -> Result<ActionResult, WorkflowError> {
+        self.authorise(&ticket)?;
+        let claim = match self.claim_once(&ticket).await? {
+            Claimed::Now(claim) => claim,
+            Claimed::AlreadyDone(current) => return Ok(ActionResult::replayed(*current)),
+        };
+        let target = ticket
+            .classification
+            .target
+            .clone()
+            .unwrap_or_else(|| ticket.requester.clone());
+        let taken = async {
+            self.count_against_rate_limits(granted, &target).await?;
+            self.take_the_ticket(&mut ticket).await
+        }
+        .await;
+        if let Err(e) = taken {
+            claim.release().await;
+            return Err(e);
+        }
+        let acted = async {
+            let directory = self.load_credentials().await?;
+            self.publish_intent(&ticket, &target, &directory).await?;
+            self.refuse_protected_accounts(&target, &directory, granted)
+                .await?;
+            self.act_on_the_directory(&target, &directory).await
+        }
+        .await;
+        self.publish_outcome(&ticket, &acted).await;
+        let result = self.resolve_or_escalate(&mut ticket, acted).await;
+        claim.complete(&ticket).await;
+        result.map(|temporary_password| ActionResult {
+            ticket,
+            temporary_password,
+            replayed: false,
+        })
+    }
+
+    /// The caller's grant was decided from the ticket; the action must also
+    /// be the one the ticket asks for.
+    fn authorise(&self, ticket: &Ticket) -> Result<(), WorkflowError> {
+        if ticket.classification.category == category_of(self.action) {
+            Ok(())
+        } else {
+            Err(ActionRefusal::WrongCategory.into())
+        }
+    }
+
+    /// One run per (ticket, action), however many calls arrive. A run that
+    /// already finished answers with the current ticket.
+    async fn claim_once(
+        &self,
+        ticket: &Ticket,
+    ) -> Result<Claimed<'_, P::Idempotency>, WorkflowError> {
+        let claim = ClaimedKey {
+            records: &self.services.idempotency,
+            scope: &self.scope,
+            key: idempotency_key(self.action, &ticket.id),
+            payload: ticket.id.to_string(),
+        };
+        let now = self.services.clock.now();
+        match self
+            .services
+            .idempotency
+            .begin(&self.scope, &claim.key, claim.payload.as_bytes(), now)
+            .await?
+        {
+            Claim::Acquired => Ok(Claimed::Now(claim)),
+            Claim::Completed(_) => Ok(Claimed::AlreadyDone(Box::new(
+                self.services.ticket(&self.scope, &ticket.id).await?,
+            ))),
+        }
+    }
+
+    /// Rate limits apply to automation, not to a manager's approved action.
+    async fn count_against_rate_limits(
+        &self,
+        granted: ActionGrant,
+        target: &AccountRef,
+    ) -> Result<(), WorkflowError> {
+        if granted != ActionGrant::SelfService {
+            return Ok(());
+        }
+        let counters = &self.services.counters;
+        let limits = &self.policy.rate_limits;
+        let now = self.services.clock.now();
+        let account = RateBucket::Account(target.clone());
+        counters
+            .consume(&self.scope, &account, limits.per_account_per_hour, now)
+            .await?;
+        counters
+            .consume(
+                &self.scope,
+                &RateBucket::Tenant,
+                limits.per_tenant_per_hour,
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The ticket is ours to work on (an approved one is in progress already).
+    async fn take_the_ticket(&self, ticket: &mut Ticket) -> Result<(), WorkflowError> {
+        if ticket.state == TicketState::Triaged {
+            self.move_to(ticket, TicketState::InProgress, None).await?;
+        }
+        Ok(())
+    }
+
+    /// The tenant's decrypted credentials, only for building the connection.
+    async fn load_credentials(
+        &self,
+    ) -> Result<<P::Directories as DirectoryConnector>::Connected, Escalation> {
+        let secret = match self.services.vault.load(&self.scope).await {
+            Ok((_connection, secret)) => secret,
+            Err(SecretsError::Vault(VaultError::NotFound)) => {
+                return Err(Escalation::refused("no directory connection"));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "directory credentials unavailable");
+                return Err(Escalation::failed("credentials unavailable", true));
+            }
+        };
+        serde_json::from_slice::<DirectoryCredentials>(secret.expose())
+            .ok()
+            .and_then(|c| self.services.directories.connect(c).ok())
+            .ok_or_else(|| Escalation::failed("directory credentials invalid", false))
+    }
+
+    /// Nothing acts unless the audit trail knows it is about to.
+    async fn publish_intent(
+        &self,
+        ticket: &Ticket,
+        target: &AccountRef,
+        directory: &impl Directory,
+    ) -> Result<(), Escalation> {
+        let intent = DirectoryActionIntent {
+            ticket_id: ticket.id,
+            action: self.action,
+            target: target.clone(),
+            provider: provider_of(directory.provider()),
+        };
+        self.publish(intent).await.map_err(|e| {
+            tracing::error!(error = %e, "intent not published; not acting");
+            Escalation {
+                outcome: None,
+                reason: "audit unavailable",
+                provider_fault: true,
+            }
+        })
+    }
+
+    /// Looks the target up; admins, protected groups and accounts, and (for
+    /// automation) disabled accounts are a person's decision.
+    async fn refuse_protected_accounts(
+        &self,
+        target: &AccountRef,
+        directory: &impl Directory,
+        granted: ActionGrant,
+    ) -> Result<(), Escalation> {
+        let user = match directory.lookup(target).await {
+            Ok(u) => u,
+            Err(DirectoryError::NotFound { .. }) => {
+                return Err(Escalation::refused("account not found in the directory"));
+            }
+            Err(e) => return Err(Escalation::provider_fault(&e)),
+        };
+        if self.policy.is_protected(target) || user.is_protected(&self.policy.protected_groups) {
+            return Err(Escalation::refused("protected account"));
+        }
+        // A disabled account is not a lockout. Where the directory cannot tell
+        // them apart (Entra ID: unlock means `accountEnabled: true`),
+        // re-enabling is a person's decision, never automation's.
+        if granted == ActionGrant::SelfService
+            && self.action == DirectoryAction::Unlock
+            && user.state == AccountState::Disabled
+        {
+            return Err(Escalation::refused("account is disabled, not locked out"));
+        }
+        Ok(())
+    }
+
+    /// The provider call; after a reset, the account's sessions are revoked.
+    async fn act_on_the_directory(
+        &self,
+        target: &AccountRef,
+        directory: &impl Directory,
+    ) -> Result<Acted, Escalation> {
+        let password = match self.action {
+            DirectoryAction::Reset => match directory.reset_password(target).await {
+                Ok(p) => Some(p),
+                Err(e) => return Err(Escalation::provider_fault(&e)),
+            },
+            DirectoryAction::Unlock => match directory.unlock(target).await {
+                Ok(_) => None,
+                Err(DirectoryError::NotUnlockable { .. }) => {
+                    return Err(Escalation::refused("account state is not a lockout"));
+                }
+                Err(e) => return Err(Escalation::provider_fault(&e)),
+            },
+        };
+        let mut note = None;
+        if self.action == DirectoryAction::Reset
+            && let Err(e) = directory.revoke_sessions(target).await
+        {
+            tracing::warn!(error = %e, "sessions not revoked after reset");
+            note = Some("password reset; sessions not revoked");
+        }
+        Ok(Acted { password, note })
+    }
+
+    /// Every published intent gets its outcome; a lost outcome is logged and
+    /// shows in verification as an intent without one, never hidden.
+    async fn publish_outcome(&self, ticket: &Ticket, acted: &Result<Acted, Escalation>) {
+        let (outcome, reason) = match acted {
+            Ok(done) => (ActionOutcome::Succeeded, done.note),
+            Err(Escalation {
+                outcome: Some(outcome),
+                reason,
+                ..
+            }) => (*outcome, Some(*reason)),
+            Err(Escalation { outcome: None, .. }) => return,
+        };
+        let payload = DirectoryActionOutcome {
+            ticket_id: ticket.id,
+            action: self.action,
+            outcome,
+            reason: reason.map(str::to_owned),
+        };
+        if let Err(e) = self.publish(payload).await {
+            tracing::error!(error = %e, "directory action outcome not published");
+        }
+    }
+
+    /// Resolved after success, escalated with the reason otherwise; the
+    /// caller of a stopped action gets `Escalated`.
+    async fn resolve_or_escalate(
+        &self,
+        ticket: &mut Ticket,
+        acted: Result<Acted, Escalation>,
+    ) -> Result<Option<TemporaryPassword>, WorkflowError> {
+        match acted {
+            Ok(Acted { password, note }) => {
+                if let Err(e) = self
+                    .move_to(ticket, TicketState::Resolved, note.map(str::to_owned))
+                    .await
+                {
+                    // The directory changed: the caller must still get the password.
+                    tracing::error!(error = %e, "ticket not marked resolved after a successful action");
+                }
+                Ok(password)
+            }
+            Err(stop) => {
+                if let Err(e) = self
+                    .move_to(ticket, TicketState::Escalated, Some(stop.reason.to_owned()))
+                    .await
+                {
+                    tracing::error!(error = %e, "could not escalate the ticket");
+                }
+                Err(WorkflowError::Escalated {
+                    reason: stop.reason,
+                    provider_fault: stop.provider_fault,
+                })
+            }
+        }
+    }
+
     fn event(&self, payload: impl Into<EventPayload>) -> DomainEvent {
         DomainEvent::new(
             &self.scope,
@@ -106,11 +581,11 @@ impl<P: Publisher> Run<'_, P> {
     ) -> Result<(), WorkflowError> {
         let from = ticket.state;
         ticket.state = from.transition(to).map_err(|_| WorkflowError::Conflict)?;
-        ticket.updated_at = self.now;
+        ticket.updated_at = self.services.clock.now();
         if reason.is_some() {
             ticket.reason = reason.clone();
         }
-        self.stores
+        self.services
             .tickets
             .replace(&self.scope, ticket, from, self.policy.retention.ticket_days)
             .await?;
@@ -124,429 +599,5 @@ impl<P: Publisher> Run<'_, P> {
             tracing::error!(error = %e, "state change not published");
         }
         Ok(())
-    }
-
-    async fn outcome(&self, ticket: &Ticket, outcome: ActionOutcome, reason: Option<&str>) {
-        let payload = DirectoryActionOutcome {
-            ticket_id: ticket.id,
-            action: self.action,
-            outcome,
-            reason: reason.map(str::to_owned),
-        };
-        if let Err(e) = self.publish(payload).await {
-            // verify reports the intent without an outcome: the gap is visible, not hidden.
-            tracing::error!(error = %e, "directory action outcome not published");
-        }
-    }
-
-    /// Escalates after a refusal or failure; the caller gets `Escalated`.
-    async fn escalate(
-        &self,
-        ticket: &mut Ticket,
-        outcome: ActionOutcome,
-        reason: &'static str,
-        provider_fault: bool,
-    ) -> WorkflowError {
-        self.outcome(ticket, outcome, Some(reason)).await;
-        if let Err(e) = self
-            .move_to(ticket, TicketState::Escalated, Some(reason.to_owned()))
-            .await
-        {
-            tracing::error!(error = %e, "could not escalate the ticket");
-        }
-        WorkflowError::Escalated {
-            reason,
-            provider_fault,
-        }
-    }
-}
-
-impl<P: Publisher> Services<P> {
-    /// `POST /tickets/{id}/reset` and `POST /tickets/{id}/unlock`.
-    pub async fn run_action(
-        &self,
-        principal: &Principal,
-        correlation_id: &CorrelationId,
-        id: &TicketId,
-        action: DirectoryAction,
-        now: DateTime<Utc>,
-    ) -> Result<ActionResult, WorkflowError> {
-        let (scope, stores, policy) = self.admit(principal).await?;
-        let ticket = stores
-            .tickets
-            .get(&scope, id)
-            .await?
-            .ok_or(WorkflowError::NotFound)?;
-        let granted = match grant(principal, &ticket) {
-            Ok(g) => g,
-            Err(refusal) => {
-                return self
-                    .refusal_or_replay(&scope, &stores, ticket, refusal, action)
-                    .await;
-            }
-        };
-        let run = Run {
-            services: self,
-            scope,
-            stores,
-            policy,
-            actor: Caller::Principal(principal).actor(),
-            correlation_id: correlation_id.clone(),
-            action,
-            now,
-        };
-        self.execute(run, ticket, granted).await
-    }
-
-    /// The unlock that an `auto_resolve` triage of an `account_unlock`
-    /// ticket triggers through EventBridge. The ticket is re-read and every
-    /// rule re-checked: the event only says where to look.
-    pub async fn run_action_from_event(
-        &self,
-        tenant: TenantId,
-        correlation_id: &CorrelationId,
-        id: &TicketId,
-        now: DateTime<Utc>,
-    ) -> Result<ActionResult, WorkflowError> {
-        let scope = TenantScope::for_system_task(tenant, SystemTask::EventDrivenAction);
-        let (scope, stores, policy) = self.admit_scope(scope).await?;
-        let ticket = stores
-            .tickets
-            .get(&scope, id)
-            .await?
-            .ok_or(WorkflowError::NotFound)?;
-        let automated = ticket.state == TicketState::Triaged
-            && ticket.classification.decision == zerodesk_domain::Decision::AutoResolve
-            && ticket.is_self_service()
-            && policy.automates(Category::AccountUnlock);
-        if !automated {
-            return self
-                .refusal_or_replay(
-                    &scope,
-                    &stores,
-                    ticket,
-                    ActionRefusal::NotAutomated,
-                    DirectoryAction::Unlock,
-                )
-                .await;
-        }
-        let run = Run {
-            services: self,
-            scope,
-            stores,
-            policy,
-            actor: Caller::Event.actor(),
-            correlation_id: correlation_id.clone(),
-            action: DirectoryAction::Unlock,
-            now,
-        };
-        self.execute(run, ticket, ActionGrant::SelfService).await
-    }
-
-    /// A refused call on a ticket whose action already ran answers like a replay.
-    async fn refusal_or_replay(
-        &self,
-        scope: &TenantScope,
-        stores: &TenantStores,
-        ticket: Ticket,
-        refusal: ActionRefusal,
-        action: DirectoryAction,
-    ) -> Result<ActionResult, WorkflowError> {
-        if refusal != ActionRefusal::NotVisible && ticket.state == TicketState::Resolved {
-            let key = IdempotencyKey::new(action.as_str(), ticket.id.to_string());
-            let done = self
-                .idempotency(stores)
-                .begin(scope, &key, ticket.id.to_string().as_bytes(), Utc::now())
-                .await;
-            if let Ok(Claim::Completed(_)) = done {
-                return Ok(ActionResult {
-                    ticket,
-                    temporary_password: None,
-                    replayed: true,
-                });
-            }
-            if let Ok(Claim::Acquired) = done {
-                let _ = self
-                    .idempotency(stores)
-                    .release(scope, &key, ticket.id.to_string().as_bytes())
-                    .await;
-            }
-        }
-        Err(refusal.into())
-    }
-
-    async fn execute(
-        &self,
-        run: Run<'_, P>,
-        mut ticket: Ticket,
-        granted: ActionGrant,
-    ) -> Result<ActionResult, WorkflowError> {
-        if ticket.classification.category != category_of(run.action) {
-            return Err(ActionRefusal::WrongCategory.into());
-        }
-        let settings = self.directory.as_ref().ok_or(WorkflowError::NoConnection)?;
-        let target: AccountRef = ticket
-            .classification
-            .target
-            .clone()
-            .unwrap_or_else(|| ticket.requester.clone());
-
-        // 1. One run per (ticket, action), however many calls arrive.
-        let idempotency = self.idempotency(&run.stores);
-        let key = IdempotencyKey::new(run.action.as_str(), ticket.id.to_string());
-        let payload = ticket.id.to_string();
-        match idempotency
-            .begin(&run.scope, &key, payload.as_bytes(), run.now)
-            .await?
-        {
-            Claim::Completed(_) => {
-                let current = run
-                    .stores
-                    .tickets
-                    .get(&run.scope, &ticket.id)
-                    .await?
-                    .ok_or(WorkflowError::NotFound)?;
-                return Ok(ActionResult {
-                    ticket: current,
-                    temporary_password: None,
-                    replayed: true,
-                });
-            }
-            Claim::Acquired => {}
-        }
-        let release = || async {
-            if let Err(e) = idempotency
-                .release(&run.scope, &key, payload.as_bytes())
-                .await
-            {
-                tracing::warn!(error = %e, "idempotency claim not released; it expires on its own");
-            }
-        };
-
-        // 2. Rate limits apply to automation, not to a manager's approved action.
-        if granted == ActionGrant::SelfService {
-            let limiter = self.rate_limiter(&run.stores);
-            let limits = &run.policy.rate_limits;
-            let account = limiter
-                .consume(
-                    &run.scope,
-                    &RateBucket::Account(target.clone()),
-                    limits.per_account_per_hour,
-                    run.now,
-                )
-                .await;
-            let tenant = match account {
-                Ok(()) => {
-                    limiter
-                        .consume(
-                            &run.scope,
-                            &RateBucket::Tenant,
-                            limits.per_tenant_per_hour,
-                            run.now,
-                        )
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            if let Err(e) = tenant {
-                release().await;
-                return Err(e.into());
-            }
-        }
-
-        // 3. The ticket is ours to work on.
-        if ticket.state == TicketState::Triaged
-            && let Err(e) = run
-                .move_to(&mut ticket, TicketState::InProgress, None)
-                .await
-        {
-            release().await;
-            return Err(e);
-        }
-
-        let result = self
-            .act(&run, settings, &mut ticket, &target, granted)
-            .await;
-        let response = serde_json::json!({ "ticket": TicketView::from(&ticket) }).to_string();
-        if let Err(e) = idempotency
-            .complete(&run.scope, &key, payload.as_bytes(), &response)
-            .await
-        {
-            tracing::error!(error = %e, "idempotency record not completed");
-        }
-        result.map(|temporary_password| ActionResult {
-            ticket,
-            temporary_password,
-            replayed: false,
-        })
-    }
-
-    /// Steps 4-7: credentials, intent, lookup, the provider call, the outcome.
-    async fn act(
-        &self,
-        run: &Run<'_, P>,
-        settings: &DirectorySettings,
-        ticket: &mut Ticket,
-        target: &AccountRef,
-        granted: ActionGrant,
-    ) -> Result<Option<TemporaryPassword>, WorkflowError> {
-        let credentials = match self.vault(&run.stores, settings).load(&run.scope).await {
-            Ok((_connection, secret)) => secret,
-            Err(zerodesk_crypto::VaultError::NotFound) => {
-                return Err(run
-                    .escalate(
-                        ticket,
-                        ActionOutcome::Refused,
-                        "no directory connection",
-                        false,
-                    )
-                    .await);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "directory credentials unavailable");
-                return Err(run
-                    .escalate(
-                        ticket,
-                        ActionOutcome::Failed,
-                        "credentials unavailable",
-                        true,
-                    )
-                    .await);
-            }
-        };
-        let directory = match serde_json::from_slice::<DirectoryCredentials>(credentials.expose())
-            .ok()
-            .and_then(|c| connect(c, &settings.endpoints).ok())
-        {
-            Some(d) => d,
-            None => {
-                return Err(run
-                    .escalate(
-                        ticket,
-                        ActionOutcome::Failed,
-                        "directory credentials invalid",
-                        false,
-                    )
-                    .await);
-            }
-        };
-        drop(credentials);
-
-        let intent = DirectoryActionIntent {
-            ticket_id: ticket.id,
-            action: run.action,
-            target: target.clone(),
-            provider: provider_of(directory.provider()),
-        };
-        if let Err(e) = run.publish(intent).await {
-            tracing::error!(error = %e, "intent not published; not acting");
-            if let Err(e) = run
-                .move_to(
-                    ticket,
-                    TicketState::Escalated,
-                    Some("audit unavailable".into()),
-                )
-                .await
-            {
-                tracing::error!(error = %e, "could not escalate the ticket");
-            }
-            return Err(WorkflowError::Escalated {
-                reason: "audit unavailable",
-                provider_fault: true,
-            });
-        }
-
-        let user = match directory.lookup(target).await {
-            Ok(u) => u,
-            Err(DirectoryError::NotFound { .. }) => {
-                return Err(run
-                    .escalate(
-                        ticket,
-                        ActionOutcome::Refused,
-                        "account not found in the directory",
-                        false,
-                    )
-                    .await);
-            }
-            Err(e) => return Err(self.provider_fault(run, ticket, &e).await),
-        };
-        if run.policy.is_protected(target) || user.is_protected(&run.policy.protected_groups) {
-            return Err(run
-                .escalate(ticket, ActionOutcome::Refused, "protected account", false)
-                .await);
-        }
-
-        // A disabled account is not a lockout. Where the directory cannot tell
-        // them apart (Entra ID: unlock means `accountEnabled: true`),
-        // re-enabling is a person's decision, never automation's.
-        let automated = granted == ActionGrant::SelfService;
-        if automated
-            && run.action == DirectoryAction::Unlock
-            && user.state == AccountState::Disabled
-        {
-            return Err(run
-                .escalate(
-                    ticket,
-                    ActionOutcome::Refused,
-                    "account is disabled, not locked out",
-                    false,
-                )
-                .await);
-        }
-
-        let password = match run.action {
-            DirectoryAction::Reset => match directory.reset_password(target).await {
-                Ok(p) => Some(p),
-                Err(e) => return Err(self.provider_fault(run, ticket, &e).await),
-            },
-            DirectoryAction::Unlock => match directory.unlock(target).await {
-                Ok(_) => None,
-                Err(DirectoryError::NotUnlockable { .. }) => {
-                    return Err(run
-                        .escalate(
-                            ticket,
-                            ActionOutcome::Refused,
-                            "account state is not a lockout",
-                            false,
-                        )
-                        .await);
-                }
-                Err(e) => return Err(self.provider_fault(run, ticket, &e).await),
-            },
-        };
-        let mut note = None;
-        if run.action == DirectoryAction::Reset
-            && let Err(e) = directory.revoke_sessions(target).await
-        {
-            tracing::warn!(error = %e, "sessions not revoked after reset");
-            note = Some("password reset; sessions not revoked");
-        }
-        run.outcome(ticket, ActionOutcome::Succeeded, note).await;
-        if let Err(e) = run
-            .move_to(ticket, TicketState::Resolved, note.map(str::to_owned))
-            .await
-        {
-            // The directory changed: the caller must still get the password.
-            tracing::error!(error = %e, "ticket not marked resolved after a successful action");
-        }
-        Ok(password)
-    }
-
-    async fn provider_fault(
-        &self,
-        run: &Run<'_, P>,
-        ticket: &mut Ticket,
-        e: &DirectoryError,
-    ) -> WorkflowError {
-        tracing::warn!(error = %e, code = e.code(), "directory call failed");
-        let reason = match e {
-            DirectoryError::Timeout { .. } => "directory timed out",
-            DirectoryError::Malformed { .. } => "directory answered malformed data",
-            DirectoryError::Auth { .. } => "directory refused the credentials",
-            _ if e.is_retryable() => "directory unavailable",
-            _ => "directory refused the request",
-        };
-        run.escalate(ticket, ActionOutcome::Failed, reason, true)
-            .await
     }
 }

@@ -1,7 +1,7 @@
-//! Workflow errors and their one mapping to API errors. Upstream failures
-//! keep their `#[source]` chain for logs; responses get only the stable code.
+//! What can go wrong in a ticket use case, in the workflow's own words.
+//! Upstream failures keep their `#[source]` chain for logs; the mapping to
+//! HTTP status and stable code lives in the HTTP edge crate, not here.
 
-use zerodesk_http::ApiError;
 use zerodesk_store::{IdempotencyError, RateLimitError, StoreError};
 
 use crate::access::ActionRefusal;
@@ -35,8 +35,6 @@ pub enum WorkflowError {
         reason: &'static str,
         provider_fault: bool,
     },
-    #[error("the tenant has no directory connection; the ticket was escalated")]
-    NoConnection,
     #[error("storage failed")]
     Store(#[source] StoreError),
     #[error("publishing events failed")]
@@ -53,6 +51,7 @@ impl From<StoreError> for WorkflowError {
                 field: "cursor",
                 reason: "is not a valid cursor",
             },
+            StoreError::Credentials(e) => WorkflowError::Credentials(e),
             other => WorkflowError::Store(other),
         }
     }
@@ -91,37 +90,51 @@ impl From<RateLimitError> for WorkflowError {
 }
 
 impl WorkflowError {
-    pub fn to_api(&self) -> ApiError {
-        match self {
-            WorkflowError::NotFound | WorkflowError::Refused(ActionRefusal::NotVisible) => {
-                ApiError::NotFound
+    /// Whether running the same use case again later may succeed without
+    /// anyone changing anything: storage, the event bus or the tenant's
+    /// credentials failed, or the same action is still running elsewhere.
+    /// Refusals, escalations and bad input are final.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            WorkflowError::Store(_)
+                | WorkflowError::Events(_)
+                | WorkflowError::Credentials(_)
+                | WorkflowError::InProgress
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_dependency_failures_and_a_running_duplicate_are_transient() {
+        assert!(WorkflowError::InProgress.is_transient());
+        assert!(WorkflowError::Store(StoreError::Unavailable("down".into())).is_transient());
+        assert!(WorkflowError::Events("down".into()).is_transient());
+        assert!(WorkflowError::Credentials("expired".into()).is_transient());
+        assert!(!WorkflowError::NotFound.is_transient());
+        assert!(!WorkflowError::Refused(ActionRefusal::NotAutomated).is_transient());
+        assert!(
+            !WorkflowError::Escalated {
+                reason: "directory timed out",
+                provider_fault: true
             }
-            WorkflowError::Forbidden => ApiError::Forbidden,
-            WorkflowError::TenantInactive => ApiError::TenantInactive,
-            WorkflowError::Invalid { field, reason } => ApiError::invalid(*field, *reason),
-            WorkflowError::Refused(r) => ApiError::PolicyRefused(r.to_string()),
-            WorkflowError::Conflict => ApiError::Conflict,
-            WorkflowError::InProgress => ApiError::Conflict,
-            WorkflowError::KeyReused => ApiError::Conflict,
-            WorkflowError::RateLimited {
-                retry_after_seconds,
-            } => ApiError::RateLimited {
-                retry_after_seconds: *retry_after_seconds,
-            },
-            WorkflowError::Escalated {
-                provider_fault: true,
-                ..
-            } => ApiError::DependencyUnavailable,
-            WorkflowError::Escalated { reason, .. } => {
-                ApiError::PolicyRefused(format!("escalated to a human: {reason}"))
+            .is_transient()
+        );
+        assert!(
+            !WorkflowError::RateLimited {
+                retry_after_seconds: 60
             }
-            WorkflowError::NoConnection => ApiError::PolicyRefused(
-                "escalated to a human: the tenant has no directory connection".into(),
-            ),
-            WorkflowError::Store(e) if !e.is_retryable() => ApiError::Internal,
-            WorkflowError::Store(_) | WorkflowError::Events(_) | WorkflowError::Credentials(_) => {
-                ApiError::DependencyUnavailable
-            }
-        }
+            .is_transient()
+        );
+    }
+
+    #[test]
+    fn tenant_credentials_that_cannot_be_had_stay_a_credentials_failure() {
+        let e: WorkflowError = StoreError::Credentials("denied".into()).into();
+        assert!(matches!(e, WorkflowError::Credentials(_)));
     }
 }

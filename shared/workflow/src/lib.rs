@@ -4,14 +4,16 @@
 
 pub mod access;
 pub mod actions;
+pub mod bundles;
 pub mod context;
 pub mod error;
 pub mod tickets;
 pub mod view;
 
 pub use access::{ActionGrant, ActionRefusal};
-pub use actions::ActionResult;
-pub use context::{DirectorySettings, Services, Tables};
+pub use actions::{ActionResult, Initiator};
+pub use bundles::{Deployed, DeployedConfig, InMemory, ManualClock};
+pub use context::{Ports, Services};
 pub use error::WorkflowError;
 pub use tickets::{NewTicket, Rejection};
 pub use view::TicketView;

@@ -3,8 +3,8 @@
 //! if the events cannot be published the ticket is removed again, so
 //! nothing exists that the audit trail does not know of.
 
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use zerodesk_domain::Clock;
 use zerodesk_domain::{
     AccountRef, Action, CorrelationId, Decision, Principal, TenantId, TenantScope, Ticket,
     TicketId, TicketState, is_allowed,
@@ -12,11 +12,11 @@ use zerodesk_domain::{
 use zerodesk_events::{
     Actor, DomainEvent, PlatformAccess, Publisher, TicketCreated, TicketStateChanged, TicketTriaged,
 };
-use zerodesk_store::{Page, PageRequest};
+use zerodesk_store::{Page, PageRequest, TenantStore, TicketStore};
 use zerodesk_triage::{TicketText, classify, redact};
 
 use crate::access::can_read;
-use crate::context::Services;
+use crate::context::{Ports, Services};
 use crate::error::WorkflowError;
 
 pub const MAX_SUBJECT_CHARS: usize = 200;
@@ -103,18 +103,18 @@ fn event(
     DomainEvent::new(scope, Actor::of(principal), corr.clone(), p)
 }
 
-impl<P: Publisher> Services<P> {
+impl<P: Ports> Services<P> {
     /// `POST /tickets`: redact, classify, decide, store, publish.
     pub async fn file_ticket(
         &self,
         principal: &Principal,
         correlation_id: &CorrelationId,
         input: NewTicket,
-        now: DateTime<Utc>,
     ) -> Result<Ticket, WorkflowError> {
+        let now = self.clock.now();
         let requester = requester_of(principal, &input)?;
         check_text(&input)?;
-        let (scope, stores, policy) = self.admit(principal).await?;
+        let (scope, policy) = self.admit(principal).await?;
         let subject = redact(input.subject.trim()).text;
         let body = redact(input.body.trim()).text;
         let classification = classify(
@@ -142,7 +142,7 @@ impl<P: Publisher> Services<P> {
             created_at: now,
             updated_at: now,
         };
-        stores.tickets.create(&scope, &ticket).await?;
+        self.tickets.create(&scope, &ticket).await?;
         let mut events = vec![
             event(
                 &scope,
@@ -181,7 +181,7 @@ impl<P: Publisher> Services<P> {
         }
         if let Err(e) = self.publisher.publish(&events).await {
             tracing::error!(error = %e, "events not published; removing the ticket");
-            if let Err(undo) = stores.tickets.delete(&scope, &ticket.id).await {
+            if let Err(undo) = self.tickets.delete(&scope, &ticket.id).await {
                 tracing::error!(error = %undo, "could not remove the unpublished ticket");
             }
             return Err(WorkflowError::Events(Box::new(e)));
@@ -196,8 +196,8 @@ impl<P: Publisher> Services<P> {
         principal: &Principal,
         id: &TicketId,
     ) -> Result<Ticket, WorkflowError> {
-        let (scope, stores, _) = self.admit(principal).await?;
-        let ticket = stores
+        let (scope, _) = self.admit(principal).await?;
+        let ticket = self
             .tickets
             .get(&scope, id)
             .await?
@@ -216,15 +216,15 @@ impl<P: Publisher> Services<P> {
         principal: &Principal,
         page: &PageRequest,
     ) -> Result<Page<Ticket>, WorkflowError> {
-        let (scope, stores, _) = self.admit(principal).await?;
+        let (scope, _) = self.admit(principal).await?;
         if is_allowed(principal.role, Action::ReadTenantTickets) {
-            return Ok(stores.tickets.list(&scope, page).await?);
+            return Ok(self.tickets.list(&scope, page).await?);
         }
         if !is_allowed(principal.role, Action::ReadOwnTickets) {
             return Err(WorkflowError::Forbidden);
         }
         let me = principal.email.as_ref().ok_or(WorkflowError::Forbidden)?;
-        Ok(stores.tickets.list_for_requester(&scope, me, page).await?)
+        Ok(self.tickets.list_for_requester(&scope, me, page).await?)
     }
 
     /// `POST /tickets/{id}/approve`. The approver then executes the action
@@ -234,17 +234,9 @@ impl<P: Publisher> Services<P> {
         principal: &Principal,
         correlation_id: &CorrelationId,
         id: &TicketId,
-        now: DateTime<Utc>,
     ) -> Result<Ticket, WorkflowError> {
-        self.decide_approval(
-            principal,
-            correlation_id,
-            id,
-            now,
-            TicketState::InProgress,
-            None,
-        )
-        .await
+        self.decide_approval(principal, correlation_id, id, TicketState::InProgress, None)
+            .await
     }
 
     /// `POST /tickets/{id}/reject`.
@@ -254,7 +246,6 @@ impl<P: Publisher> Services<P> {
         correlation_id: &CorrelationId,
         id: &TicketId,
         rejection: Rejection,
-        now: DateTime<Utc>,
     ) -> Result<Ticket, WorkflowError> {
         let reason = match rejection.reason {
             Some(r) if r.chars().count() > 500 => {
@@ -266,15 +257,8 @@ impl<P: Publisher> Services<P> {
             Some(r) => Some(redact(r.trim()).text),
             None => None,
         };
-        self.decide_approval(
-            principal,
-            correlation_id,
-            id,
-            now,
-            TicketState::Rejected,
-            reason,
-        )
-        .await
+        self.decide_approval(principal, correlation_id, id, TicketState::Rejected, reason)
+            .await
     }
 
     async fn decide_approval(
@@ -282,12 +266,11 @@ impl<P: Publisher> Services<P> {
         principal: &Principal,
         correlation_id: &CorrelationId,
         id: &TicketId,
-        now: DateTime<Utc>,
         to: TicketState,
         reason: Option<String>,
     ) -> Result<Ticket, WorkflowError> {
-        let (scope, stores, policy) = self.admit(principal).await?;
-        let mut ticket = stores
+        let (scope, policy) = self.admit(principal).await?;
+        let mut ticket = self
             .tickets
             .get(&scope, id)
             .await?
@@ -314,14 +297,13 @@ impl<P: Publisher> Services<P> {
             });
         }
         ticket.state = from.transition(to).map_err(|_| WorkflowError::Conflict)?;
-        ticket.updated_at = now;
+        ticket.updated_at = self.clock.now();
         if to == TicketState::InProgress {
             ticket.approved_by = Some(principal.subject.clone());
         } else {
             ticket.reason = Some(reason.unwrap_or_else(|| "rejected by a manager".to_owned()));
         }
-        stores
-            .tickets
+        self.tickets
             .replace(&scope, &ticket, from, policy.retention.ticket_days)
             .await?;
         let changed = event(
@@ -355,10 +337,8 @@ impl<P: Publisher> Services<P> {
     ) -> Result<Page<Ticket>, WorkflowError> {
         let scope = TenantScope::for_platform_access(principal, tenant, Action::PlatformReadTenant)
             .ok_or(WorkflowError::Forbidden)?;
-        let stores = self.stores(&scope).await?;
         // Unknown tenants are not found; offboarding ones stay readable by the platform.
-        stores
-            .tenants
+        self.tenants
             .get(&scope)
             .await?
             .ok_or(WorkflowError::NotFound)?;
@@ -378,7 +358,7 @@ impl<P: Publisher> Services<P> {
             .map_err(|e| WorkflowError::Events(Box::new(e)))?;
         match id {
             Some(id) => {
-                let ticket = stores
+                let ticket = self
                     .tickets
                     .get(&scope, id)
                     .await?
@@ -388,7 +368,7 @@ impl<P: Publisher> Services<P> {
                     next_cursor: None,
                 })
             }
-            None => Ok(stores.tickets.list(&scope, page).await?),
+            None => Ok(self.tickets.list(&scope, page).await?),
         }
     }
 }

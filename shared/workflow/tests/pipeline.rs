@@ -1,34 +1,34 @@
-//! The ticket pipeline against the AWS emulator and the fake Google
-//! directory: triage decisions, self-service and approved resets, unlocks,
-//! protected accounts, provider faults, concurrency, and no secret in logs.
+//! The ticket pipeline in-process, on the in-memory adapters and directory:
+//! triage decisions, self-service and approved resets, unlocks, protected
+//! accounts, provider faults, concurrency, and no secret in logs. The same
+//! paths through DynamoDB, KMS and the HTTPS connectors against the fakes are
+//! in the testkit's `workflow_adapters` tests.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
-
 use chrono::Utc;
-use sha1::Digest;
-use zerodesk_aws::TenantClientsCache;
-use zerodesk_crypto::{CredentialVault, SecretBytes};
-use zerodesk_directory::DirectoryEndpoints;
+use zerodesk_crypto::{ConnectionSecrets, SecretBytes};
+use zerodesk_directory::{AccountState, MemoryAccount, MemoryDirectory, MemoryFault, MemoryOp};
 use zerodesk_domain::{
     AccountRef, Category, ConnectionId, CorrelationId, Decision, Principal, PrincipalScope, Role,
     SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus, TicketState,
 };
 use zerodesk_events::{DirectoryAction, InMemoryPublisher};
-use zerodesk_fakes::{FakeGoogle, FakeGraph, Fault, demo_seed};
-use zerodesk_store::TenantRepo;
-use zerodesk_testkit::{LocalAws, unique_tenant};
-use zerodesk_workflow::{DirectorySettings, NewTicket, Services, Tables, WorkflowError};
+use zerodesk_store::{MemoryTenants, TenantStore};
+use zerodesk_workflow::{InMemory, NewTicket, Services, WorkflowError};
+
+/// A PEM-shaped key (the in-memory directory never parses it) that no log line may carry.
+const TEST_PRIVATE_KEY: &str =
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n";
 
 struct World {
-    services: Services<InMemoryPublisher>,
+    services: Services<InMemory>,
     events: InMemoryPublisher,
-    google: FakeGoogle,
-    graph: FakeGraph,
+    directory: MemoryDirectory,
     tenant: TenantId,
 }
 
+/// Which provider the tenant's connection names.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Connected {
     Google,
@@ -44,75 +44,88 @@ fn person(tenant: &TenantId, role: Role, email: &str) -> Principal {
     }
 }
 
-async fn world_with(policy: TenantPolicy, timeout: Duration) -> World {
-    world_connected(policy, timeout, Connected::Google).await
-}
-
-async fn world_connected(policy: TenantPolicy, timeout: Duration, connected: Connected) -> World {
-    let aws = LocalAws::shared();
-    let config = aws.sdk_config().await;
-    let tenant = TenantId::parse(&unique_tenant("wf")).unwrap();
-    let scope = TenantScope::for_system_task(tenant.clone(), SystemTask::TenantLifecycle);
-    let record = Tenant {
-        id: tenant.clone(),
+fn record(id: &TenantId, policy: TenantPolicy) -> Tenant {
+    Tenant {
+        id: id.clone(),
         name: "Demo".into(),
         status: TenantStatus::Active,
         policy,
         created_at: Utc::now(),
-    };
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    TenantRepo::new(dynamodb, &aws.names.tenants_table)
-        .create(&scope, &record)
-        .await
-        .unwrap();
-
-    let google = FakeGoogle::start(demo_seed()).await.unwrap();
-    let graph = FakeGraph::start(demo_seed()).await.unwrap();
-    let credentials = match connected {
-        Connected::Google => google.credentials_json("demo.example"),
-        Connected::Graph => graph.credentials_json("demo.example"),
     }
-    .unwrap()
-    .to_string();
-    let vault = CredentialVault::new(
-        aws_sdk_kms::Client::new(&config),
-        aws_sdk_secretsmanager::Client::new(&config),
-        &aws.names.kms_key_id,
-        &aws.names.stage,
-    );
-    vault
+}
+
+/// The demo directory of the fakes' seed. Entra cannot tell a lockout from
+/// an administrator's disable, so on Graph bob shows as disabled.
+fn demo_directory(connected: Connected) -> MemoryDirectory {
+    let bob = match connected {
+        Connected::Google => AccountState::Locked,
+        Connected::Graph => AccountState::Disabled,
+    };
+    MemoryDirectory::new()
+        .with_account(
+            "alice@demo.example",
+            MemoryAccount::new(AccountState::Active),
+        )
+        .with_account("bob@demo.example", MemoryAccount::new(bob))
+        .with_account(
+            "carol@demo.example",
+            MemoryAccount::new(AccountState::Active).in_groups(&["Finance", "Staff"]),
+        )
+        .with_account(
+            "dave@demo.example",
+            MemoryAccount::new(AccountState::Suspended {
+                reason: Some("ADMIN".into()),
+            }),
+        )
+        .with_account(
+            "root@demo.example",
+            MemoryAccount::new(AccountState::Active)
+                .admin()
+                .in_groups(&["IT Admins", "Staff"]),
+        )
+}
+
+fn credentials(connected: Connected) -> String {
+    match connected {
+        Connected::Google => serde_json::json!({
+            "provider": "google_workspace",
+            "client_email": "zerodesk@demo-project.iam.gserviceaccount.com",
+            "private_key": TEST_PRIVATE_KEY,
+            "admin_subject": "root@demo.example",
+        }),
+        Connected::Graph => serde_json::json!({
+            "provider": "microsoft_graph",
+            "directory_tenant": "demo.example",
+            "client_id": "zerodesk",
+            "client_secret": "test-only-client-secret",
+        }),
+    }
+    .to_string()
+}
+
+async fn world_with(policy: TenantPolicy) -> World {
+    world_connected(policy, Connected::Google).await
+}
+
+async fn world_connected(policy: TenantPolicy, connected: Connected) -> World {
+    let tenant = TenantId::parse("demo").unwrap();
+    let scope = TenantScope::for_system_task(tenant.clone(), SystemTask::TenantLifecycle);
+    let mut services = Services::in_memory();
+    services.tenants = MemoryTenants::with([record(&tenant, policy)]);
+    services.directories = demo_directory(connected);
+    services
+        .vault
         .store(
             &scope,
             &ConnectionId::parse("google").unwrap(),
-            &SecretBytes::new(credentials.into_bytes()),
+            SecretBytes::new(credentials(connected).into_bytes()),
         )
         .await
         .unwrap();
-
-    let clients =
-        TenantClientsCache::assuming(&config, &aws.names.tenant_access_role_arn, "workflow-test");
-    let endpoints = DirectoryEndpoints::from_lookup(|name| match name {
-        "GOOGLE_TOKEN_URL" => Some(google.token_url()),
-        "GOOGLE_API_BASE_URL" => Some(google.api_base_url()),
-        "GRAPH_TOKEN_BASE_URL" => Some(graph.token_base_url()),
-        "GRAPH_API_BASE_URL" => Some(graph.api_base_url()),
-        _ => None,
-    })
-    .unwrap()
-    .with_timeout(timeout);
-    let events = InMemoryPublisher::new();
-    let tables = Tables::from(&aws.names.table_names());
-    let services =
-        Services::new(tables, clients, events.clone()).with_directory(DirectorySettings {
-            stage: aws.names.stage.clone(),
-            kms_key_id: aws.names.kms_key_id.clone(),
-            endpoints,
-        });
     World {
+        events: services.publisher.clone(),
+        directory: services.directories.clone(),
         services,
-        events,
-        google,
-        graph,
         tenant,
     }
 }
@@ -125,7 +138,7 @@ fn automating_policy() -> TenantPolicy {
 }
 
 async fn world() -> World {
-    world_with(automating_policy(), Duration::from_secs(5)).await
+    world_with(automating_policy()).await
 }
 
 fn corr() -> CorrelationId {
@@ -138,10 +151,6 @@ fn ticket(subject: &str, body: &str) -> NewTicket {
         body: body.into(),
         requester: None,
     }
-}
-
-fn sha1_hex(s: &str) -> String {
-    hex::encode(sha1::Sha1::digest(s.as_bytes()))
 }
 
 #[tokio::test]
@@ -157,7 +166,6 @@ async fn a_self_service_reset_runs_once_end_to_end() {
                 "Forgot my password",
                 "I forgot my password, please reset it",
             ),
-            Utc::now(),
         )
         .await
         .unwrap();
@@ -167,13 +175,7 @@ async fn a_self_service_reset_runs_once_end_to_end() {
 
     let done = w
         .services
-        .run_action(
-            &alice,
-            &corr(),
-            &filed.id,
-            DirectoryAction::Reset,
-            Utc::now(),
-        )
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
         .await
         .unwrap();
     let password = done
@@ -183,12 +185,15 @@ async fn a_self_service_reset_runs_once_end_to_end() {
         .expose()
         .to_owned();
     assert_eq!(done.ticket.state, TicketState::Resolved);
-    let user = w.google.user("alice@demo.example").unwrap();
+    let user = w.directory.account("alice@demo.example").unwrap();
     assert!(
         user.must_change_password,
-        "the fake saw a forced change at next login"
+        "the directory saw a forced change at next login"
     );
-    assert_eq!(user.password.as_deref(), Some(sha1_hex(&password).as_str()));
+    assert_eq!(
+        user.password.as_ref().map(|p| p.expose()),
+        Some(password.as_str())
+    );
     assert_eq!(user.sessions_revoked, 1);
     assert_eq!(w.events.of_type("DirectoryActionIntent").len(), 1);
     let outcomes = w.events.of_type("DirectoryActionOutcome");
@@ -196,13 +201,7 @@ async fn a_self_service_reset_runs_once_end_to_end() {
 
     let again = w
         .services
-        .run_action(
-            &alice,
-            &corr(),
-            &filed.id,
-            DirectoryAction::Reset,
-            Utc::now(),
-        )
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
         .await
         .unwrap();
     assert!(again.replayed);
@@ -211,7 +210,7 @@ async fn a_self_service_reset_runs_once_end_to_end() {
         "a retry never returns a password"
     );
     assert_eq!(
-        w.google.calls_to("users.update").len(),
+        w.directory.calls_to(MemoryOp::ResetPassword).len(),
         1,
         "a retry never resets twice"
     );
@@ -238,7 +237,6 @@ async fn a_reset_for_someone_else_runs_only_after_approval_and_only_for_the_appr
                 "Password reset",
                 "Please reset the password for carol@demo.example",
             ),
-            Utc::now(),
         )
         .await
         .unwrap();
@@ -247,53 +245,40 @@ async fn a_reset_for_someone_else_runs_only_after_approval_and_only_for_the_appr
 
     let early = w
         .services
-        .run_action(&bob, &corr(), &filed.id, DirectoryAction::Reset, Utc::now())
+        .run_action(&bob, &corr(), &filed.id, DirectoryAction::Reset)
         .await;
     assert!(early.is_err(), "nothing runs before approval");
-    let by_user = w
-        .services
-        .approve(&alice, &corr(), &filed.id, Utc::now())
-        .await;
+    let by_user = w.services.approve(&alice, &corr(), &filed.id).await;
     assert!(
         matches!(by_user, Err(WorkflowError::Forbidden)),
         "a tenant_user cannot approve"
     );
 
-    let approved = w
-        .services
-        .approve(&bob, &corr(), &filed.id, Utc::now())
-        .await
-        .unwrap();
+    let approved = w.services.approve(&bob, &corr(), &filed.id).await.unwrap();
     assert_eq!(approved.state, TicketState::InProgress);
     let requester_call = w
         .services
-        .run_action(
-            &alice,
-            &corr(),
-            &filed.id,
-            DirectoryAction::Reset,
-            Utc::now(),
-        )
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
         .await;
     assert!(
         matches!(requester_call, Err(WorkflowError::Refused(_))),
         "the requester gets no password"
     );
-    assert!(w.google.calls_to("users.update").is_empty());
+    assert!(w.directory.calls_to(MemoryOp::ResetPassword).is_empty());
 
     let done = w
         .services
-        .run_action(&bob, &corr(), &filed.id, DirectoryAction::Reset, Utc::now())
+        .run_action(&bob, &corr(), &filed.id, DirectoryAction::Reset)
         .await
         .unwrap();
     let password = done
         .temporary_password
         .expect("the approver receives the password");
-    let carol = w.google.user("carol@demo.example").unwrap();
+    let carol = w.directory.account("carol@demo.example").unwrap();
     assert!(carol.must_change_password);
     assert_eq!(
-        carol.password.as_deref(),
-        Some(sha1_hex(password.expose()).as_str())
+        carol.password.as_ref().map(|p| p.expose()),
+        Some(password.expose())
     );
     assert_eq!(done.ticket.state, TicketState::Resolved);
 }
@@ -304,7 +289,7 @@ async fn protected_and_mfa_tickets_escalate_without_any_provider_call() {
     policy
         .protected_accounts
         .insert(AccountRef::parse("carol@demo.example").unwrap());
-    let w = world_with(policy, Duration::from_secs(5)).await;
+    let w = world_with(policy).await;
     let carol = person(&w.tenant, Role::TenantUser, "carol@demo.example");
     let protected = w
         .services
@@ -312,7 +297,6 @@ async fn protected_and_mfa_tickets_escalate_without_any_provider_call() {
             &carol,
             &corr(),
             ticket("Forgot password", "I forgot my password"),
-            Utc::now(),
         )
         .await
         .unwrap();
@@ -329,7 +313,6 @@ async fn protected_and_mfa_tickets_escalate_without_any_provider_call() {
                 "New phone",
                 "I got a new phone, please reset my MFA authenticator",
             ),
-            Utc::now(),
         )
         .await
         .unwrap();
@@ -337,7 +320,7 @@ async fn protected_and_mfa_tickets_escalate_without_any_provider_call() {
     for t in [&protected, &mfa] {
         assert!(
             w.services
-                .run_action(&carol, &corr(), &t.id, DirectoryAction::Reset, Utc::now())
+                .run_action(&carol, &corr(), &t.id, DirectoryAction::Reset)
                 .await
                 .is_err()
         );
@@ -350,20 +333,13 @@ async fn protected_and_mfa_tickets_escalate_without_any_provider_call() {
             &root,
             &corr(),
             ticket("Forgot password", "I forgot my password"),
-            Utc::now(),
         )
         .await
         .unwrap();
     assert_eq!(admin.classification.decision, Decision::AutoResolve);
     let refused = w
         .services
-        .run_action(
-            &root,
-            &corr(),
-            &admin.id,
-            DirectoryAction::Reset,
-            Utc::now(),
-        )
+        .run_action(&root, &corr(), &admin.id, DirectoryAction::Reset)
         .await;
     assert!(matches!(
         refused,
@@ -377,7 +353,7 @@ async fn protected_and_mfa_tickets_escalate_without_any_provider_call() {
         TicketState::Escalated
     );
     assert!(
-        w.google.calls_to("users.update").is_empty(),
+        w.directory.calls_to(MemoryOp::ResetPassword).is_empty(),
         "no reset reached the provider"
     );
 }
@@ -386,12 +362,12 @@ async fn protected_and_mfa_tickets_escalate_without_any_provider_call() {
 async fn each_provider_fault_escalates_the_ticket_and_returns_no_password() {
     let mut policy = automating_policy();
     policy.rate_limits.per_account_per_hour = 20;
-    let w = world_with(policy, Duration::from_millis(700)).await;
+    let w = world_with(policy).await;
     let faults = [
-        Fault::Status(500),
-        Fault::Status(403),
-        Fault::Hang(Duration::from_secs(3)),
-        Fault::Garbage,
+        MemoryFault::Unavailable,
+        MemoryFault::Status(403),
+        MemoryFault::Timeout,
+        MemoryFault::Malformed,
     ];
     for fault in faults {
         let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
@@ -401,21 +377,14 @@ async fn each_provider_fault_escalates_the_ticket_and_returns_no_password() {
                 &alice,
                 &corr(),
                 ticket("Forgot my password", "I forgot my password"),
-                Utc::now(),
             )
             .await
             .unwrap();
-        w.google.clear_faults();
-        w.google.fail_route("users.update", fault);
+        w.directory.clear_faults();
+        w.directory.fail(MemoryOp::ResetPassword, fault);
         let r = w
             .services
-            .run_action(
-                &alice,
-                &corr(),
-                &filed.id,
-                DirectoryAction::Reset,
-                Utc::now(),
-            )
+            .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
             .await;
         assert!(
             matches!(r, Err(WorkflowError::Escalated { .. })),
@@ -428,9 +397,9 @@ async fn each_provider_fault_escalates_the_ticket_and_returns_no_password() {
             "the reason travels with the ticket"
         );
     }
-    w.google.clear_faults();
+    w.directory.clear_faults();
     // The directory being unreachable during lookup escalates too.
-    w.google.fail_all(Fault::Status(503));
+    w.directory.fail_all(MemoryFault::Unavailable);
     let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
     let filed = w
         .services
@@ -438,19 +407,12 @@ async fn each_provider_fault_escalates_the_ticket_and_returns_no_password() {
             &alice,
             &corr(),
             ticket("Forgot my password", "I forgot my password"),
-            Utc::now(),
         )
         .await
         .unwrap();
     let r = w
         .services
-        .run_action(
-            &alice,
-            &corr(),
-            &filed.id,
-            DirectoryAction::Reset,
-            Utc::now(),
-        )
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
         .await;
     assert!(matches!(
         r,
@@ -473,7 +435,6 @@ async fn twenty_concurrent_identical_resets_make_one_provider_reset() {
             &alice,
             &corr(),
             ticket("Forgot my password", "I forgot my password"),
-            Utc::now(),
         )
         .await
         .unwrap();
@@ -484,7 +445,7 @@ async fn twenty_concurrent_identical_resets_make_one_provider_reset() {
         let id = filed.id;
         async move {
             services
-                .run_action(alice, &c, &id, DirectoryAction::Reset, Utc::now())
+                .run_action(alice, &c, &id, DirectoryAction::Reset)
                 .await
         }
     });
@@ -494,7 +455,7 @@ async fn twenty_concurrent_identical_resets_make_one_provider_reset() {
         .filter(|r| matches!(r, Ok(a) if a.temporary_password.is_some()))
         .count();
     assert_eq!(passwords, 1, "exactly one caller receives a password");
-    assert_eq!(w.google.calls_to("users.update").len(), 1);
+    assert_eq!(w.directory.calls_to(MemoryOp::ResetPassword).len(), 1);
 }
 
 #[tokio::test]
@@ -507,7 +468,6 @@ async fn an_unlock_of_ones_own_locked_account_resolves_it() {
             &bob,
             &corr(),
             ticket("Locked out", "My account is locked, I can't log in"),
-            Utc::now(),
         )
         .await
         .unwrap();
@@ -515,25 +475,19 @@ async fn an_unlock_of_ones_own_locked_account_resolves_it() {
     assert_eq!(filed.classification.decision, Decision::AutoResolve);
     let done = w
         .services
-        .run_action_from_event(w.tenant.clone(), &corr(), &filed.id, Utc::now())
+        .run_action_from_event(w.tenant.clone(), &corr(), &filed.id)
         .await
         .unwrap();
     assert_eq!(done.ticket.state, TicketState::Resolved);
     assert!(done.temporary_password.is_none());
     assert_eq!(
-        w.google.user("bob@demo.example").unwrap().state,
-        zerodesk_fakes::SeedState::Active
+        w.directory.account("bob@demo.example").unwrap().state,
+        AccountState::Active
     );
     // The HTTP call afterwards is a replay, not a second unlock.
     let again = w
         .services
-        .run_action(
-            &bob,
-            &corr(),
-            &filed.id,
-            DirectoryAction::Unlock,
-            Utc::now(),
-        )
+        .run_action(&bob, &corr(), &filed.id, DirectoryAction::Unlock)
         .await
         .unwrap();
     assert!(again.replayed);
@@ -542,7 +496,16 @@ async fn an_unlock_of_ones_own_locked_account_resolves_it() {
 #[tokio::test]
 async fn another_tenants_manager_gets_not_found_for_a_ticket() {
     let w = world().await;
-    let other = world().await;
+    // Both tenants are active in the same store, as they are in one table.
+    let other = TenantId::parse("other").unwrap();
+    w.services
+        .tenants
+        .create(
+            &TenantScope::for_system_task(other.clone(), SystemTask::TenantLifecycle),
+            &record(&other, automating_policy()),
+        )
+        .await
+        .unwrap();
     let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
     let filed = w
         .services
@@ -550,18 +513,17 @@ async fn another_tenants_manager_gets_not_found_for_a_ticket() {
             &alice,
             &corr(),
             ticket("Forgot my password", "I forgot my password"),
-            Utc::now(),
         )
         .await
         .unwrap();
-    let eve = person(&other.tenant, Role::TenantManager, "eve@other.example");
+    let eve = person(&other, Role::TenantManager, "eve@other.example");
     assert!(matches!(
         w.services.get_ticket(&eve, &filed.id).await,
         Err(WorkflowError::NotFound)
     ));
     assert!(matches!(
         w.services
-            .run_action(&eve, &corr(), &filed.id, DirectoryAction::Reset, Utc::now())
+            .run_action(&eve, &corr(), &filed.id, DirectoryAction::Reset)
             .await,
         Err(WorkflowError::NotFound)
     ));
@@ -590,42 +552,29 @@ async fn no_log_line_carries_the_temporary_password_or_credentials() {
                 "Forgot my password",
                 "I forgot my password. My old password is hunter2!",
             ),
-            Utc::now(),
         )
         .await
         .unwrap();
     let done = w
         .services
-        .run_action(
-            &alice,
-            &corr(),
-            &filed.id,
-            DirectoryAction::Reset,
-            Utc::now(),
-        )
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
         .await
         .unwrap();
     let password = done.temporary_password.unwrap().expose().to_owned();
-    w.google.fail_route("users.update", Fault::Status(500));
+    w.directory
+        .fail(MemoryOp::ResetPassword, MemoryFault::Unavailable);
     let second = w
         .services
         .file_ticket(
             &alice,
             &corr(),
             ticket("Forgot my password", "I forgot my password"),
-            Utc::now(),
         )
         .await
         .unwrap();
     let _ = w
         .services
-        .run_action(
-            &alice,
-            &corr(),
-            &second.id,
-            DirectoryAction::Reset,
-            Utc::now(),
-        )
+        .run_action(&alice, &corr(), &second.id, DirectoryAction::Reset)
         .await;
     let captured = logs.contents();
     assert!(!captured.is_empty(), "the workflow logged something");
@@ -643,12 +592,7 @@ async fn no_log_line_carries_the_temporary_password_or_credentials() {
 
 #[tokio::test]
 async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
-    let w = world_connected(
-        automating_policy(),
-        Duration::from_secs(5),
-        Connected::Graph,
-    )
-    .await;
+    let w = world_connected(automating_policy(), Connected::Graph).await;
     // Entra cannot tell a lockout from an administrator's disable: bob is
     // "locked out" in the seed, which Graph shows as accountEnabled=false.
     let bob = person(&w.tenant, Role::TenantUser, "bob@demo.example");
@@ -658,14 +602,13 @@ async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
             &bob,
             &corr(),
             ticket("Locked out", "My account is locked, I can't log in"),
-            Utc::now(),
         )
         .await
         .unwrap();
     assert_eq!(filed.classification.decision, Decision::AutoResolve);
     let r = w
         .services
-        .run_action_from_event(w.tenant.clone(), &corr(), &filed.id, Utc::now())
+        .run_action_from_event(w.tenant.clone(), &corr(), &filed.id)
         .await;
     assert!(
         matches!(
@@ -682,7 +625,7 @@ async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
         TicketState::Escalated
     );
     assert!(
-        w.graph.calls().iter().all(|c| c.method != "PATCH"),
+        w.directory.calls_to(MemoryOp::Unlock).is_empty(),
         "no account was re-enabled"
     );
 
@@ -694,23 +637,154 @@ async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
             &alice,
             &corr(),
             ticket("Forgot my password", "I forgot my password"),
-            Utc::now(),
         )
         .await
         .unwrap();
     let done = w
         .services
-        .run_action(
-            &alice,
-            &corr(),
-            &reset.id,
-            DirectoryAction::Reset,
-            Utc::now(),
-        )
+        .run_action(&alice, &corr(), &reset.id, DirectoryAction::Reset)
         .await
         .unwrap();
     let password = done.temporary_password.expect("password returned once");
-    let user = w.graph.user("alice@demo.example").unwrap();
+    let user = w.directory.account("alice@demo.example").unwrap();
     assert!(user.must_change_password);
-    assert_eq!(user.password.as_deref(), Some(password.expose()));
+    assert_eq!(
+        user.password.as_ref().map(|p| p.expose()),
+        Some(password.expose())
+    );
+}
+
+/// Files a self-service ticket for `email` and runs its action, returning
+/// the result and the stored ticket.
+async fn self_service(
+    w: &World,
+    email: &str,
+    action: DirectoryAction,
+) -> (
+    Result<zerodesk_workflow::ActionResult, WorkflowError>,
+    zerodesk_domain::Ticket,
+) {
+    let me = person(&w.tenant, Role::TenantUser, email);
+    let (subject, body) = match action {
+        DirectoryAction::Reset => ("Forgot my password", "I forgot my password"),
+        DirectoryAction::Unlock => ("Locked out", "My account is locked, I can't log in"),
+    };
+    let filed = w
+        .services
+        .file_ticket(&me, &corr(), ticket(subject, body))
+        .await
+        .unwrap();
+    assert_eq!(filed.classification.decision, Decision::AutoResolve);
+    let r = w.services.run_action(&me, &corr(), &filed.id, action).await;
+    let stored = w.services.get_ticket(&me, &filed.id).await.unwrap();
+    (r, stored)
+}
+
+#[tokio::test]
+async fn an_administrators_suspension_is_escalated_not_unlocked() {
+    let w = world().await;
+    let (r, stored) = self_service(&w, "dave@demo.example", DirectoryAction::Unlock).await;
+    assert!(matches!(
+        r,
+        Err(WorkflowError::Escalated {
+            reason: "account state is not a lockout",
+            provider_fault: false
+        })
+    ));
+    assert_eq!(stored.state, TicketState::Escalated);
+    assert!(matches!(
+        w.directory.account("dave@demo.example").unwrap().state,
+        AccountState::Suspended { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_tenant_without_a_directory_connection_escalates_without_a_provider_call() {
+    let w = world().await;
+    w.services
+        .vault
+        .destroy(&TenantScope::for_system_task(
+            w.tenant.clone(),
+            SystemTask::TenantLifecycle,
+        ))
+        .await
+        .unwrap();
+    let (r, stored) = self_service(&w, "alice@demo.example", DirectoryAction::Reset).await;
+    assert!(matches!(
+        r,
+        Err(WorkflowError::Escalated {
+            reason: "no directory connection",
+            provider_fault: false
+        })
+    ));
+    assert_eq!(stored.state, TicketState::Escalated);
+    assert!(w.directory.calls().is_empty(), "no provider call");
+}
+
+#[tokio::test]
+async fn an_unavailable_vault_escalates_as_a_dependency_fault() {
+    let w = world().await;
+    w.services.vault.set_outage(true);
+    let (r, stored) = self_service(&w, "alice@demo.example", DirectoryAction::Reset).await;
+    assert!(matches!(
+        r,
+        Err(WorkflowError::Escalated {
+            reason: "credentials unavailable",
+            provider_fault: true
+        })
+    ));
+    assert_eq!(stored.state, TicketState::Escalated);
+    assert!(w.directory.calls().is_empty(), "no provider call");
+}
+
+#[tokio::test]
+async fn a_rate_limited_reset_gives_its_claim_back_and_touches_nothing() {
+    let mut policy = automating_policy();
+    policy.rate_limits.per_account_per_hour = 1;
+    let w = world_with(policy).await;
+    let (first, _) = self_service(&w, "alice@demo.example", DirectoryAction::Reset).await;
+    assert!(first.is_ok());
+    let (second, stored) = self_service(&w, "alice@demo.example", DirectoryAction::Reset).await;
+    assert!(matches!(second, Err(WorkflowError::RateLimited { .. })));
+    assert_eq!(
+        stored.state,
+        TicketState::Triaged,
+        "the ticket was not taken"
+    );
+    assert_eq!(w.directory.calls_to(MemoryOp::ResetPassword).len(), 1);
+    assert_eq!(
+        w.services.idempotency.count(&w.tenant),
+        1,
+        "only the first run's record is kept"
+    );
+}
+
+#[tokio::test]
+async fn no_directory_call_runs_when_the_intent_cannot_be_published() {
+    let w = world().await;
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let filed = w
+        .services
+        .file_ticket(
+            &alice,
+            &corr(),
+            ticket("Forgot my password", "I forgot my password"),
+        )
+        .await
+        .unwrap();
+    w.events.set_failing(true);
+    let r = w
+        .services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await;
+    assert!(matches!(
+        r,
+        Err(WorkflowError::Escalated {
+            reason: "audit unavailable",
+            provider_fault: true
+        })
+    ));
+    assert!(w.directory.calls().is_empty(), "no provider call");
+    let stored = w.services.get_ticket(&alice, &filed.id).await.unwrap();
+    assert_eq!(stored.state, TicketState::Escalated);
 }

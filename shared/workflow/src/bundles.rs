@@ -1,0 +1,120 @@
+//! The two sets of adapters the use cases run on: `Deployed` (DynamoDB over
+//! tenant-scoped clients, the KMS/Secrets Manager vault, the HTTPS directory
+//! connectors, EventBridge, the wall clock) and `InMemory` for in-process tests.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Duration, Utc};
+use zerodesk_aws::{TableNames, TenantClientsCache};
+use zerodesk_crypto::{MemorySecrets, TenantVault};
+use zerodesk_directory::{DirectoryEndpoints, HttpsDirectories, MemoryDirectory};
+use zerodesk_domain::{Clock, SystemClock};
+use zerodesk_events::{EventBridgePublisher, InMemoryPublisher};
+use zerodesk_store::{
+    DynamoIdempotency, DynamoRateLimits, DynamoTenants, DynamoTickets, MemoryIdempotency,
+    MemoryRateLimits, MemoryTenants, MemoryTickets, TenantGate,
+};
+
+use crate::context::{Ports, Services};
+
+/// The adapters of a deployed function. Every tenant-data call is signed
+/// with the tenant's own credentials from the shared cache.
+pub struct Deployed;
+
+impl Ports for Deployed {
+    type Tickets = DynamoTickets<Arc<TenantClientsCache>>;
+    type Tenants = DynamoTenants<Arc<TenantClientsCache>>;
+    type Idempotency = DynamoIdempotency<Arc<TenantClientsCache>>;
+    type Counters = DynamoRateLimits<Arc<TenantClientsCache>>;
+    type Vault = TenantVault;
+    type Directories = HttpsDirectories;
+    type Publisher = EventBridgePublisher;
+    type Clock = SystemClock;
+}
+
+/// Where the deployed adapters find their resources.
+pub struct DeployedConfig {
+    pub tables: TableNames,
+    pub stage: String,
+    pub kms_key_id: String,
+    pub endpoints: DirectoryEndpoints,
+}
+
+impl Services<Deployed> {
+    pub fn deployed(
+        config: DeployedConfig,
+        clients: TenantClientsCache,
+        publisher: EventBridgePublisher,
+    ) -> Self {
+        let clients = Arc::new(clients);
+        Services {
+            tickets: DynamoTickets::new(Arc::clone(&clients), config.tables.tickets),
+            tenants: DynamoTenants::new(Arc::clone(&clients), config.tables.tenants.clone()),
+            idempotency: DynamoIdempotency::new(Arc::clone(&clients), config.tables.idempotency),
+            // The rate-limit counters live in the tenants table.
+            counters: DynamoRateLimits::new(Arc::clone(&clients), config.tables.tenants),
+            vault: TenantVault::new(clients, config.kms_key_id, config.stage),
+            directories: HttpsDirectories::new(config.endpoints),
+            publisher,
+            clock: SystemClock,
+            gate: TenantGate::default(),
+        }
+    }
+}
+
+/// A clock tests set and move; clones share the instant.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl ManualClock {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self(Arc::new(Mutex::new(now)))
+    }
+
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = now;
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// In-memory adapters: the tests of the use cases and handlers run
+/// in-process. Clones of each adapter share state, so a test keeps a handle.
+pub struct InMemory;
+
+impl Ports for InMemory {
+    type Tickets = MemoryTickets;
+    type Tenants = MemoryTenants;
+    type Idempotency = MemoryIdempotency;
+    type Counters = MemoryRateLimits;
+    type Vault = MemorySecrets;
+    type Directories = MemoryDirectory;
+    type Publisher = InMemoryPublisher;
+    type Clock = ManualClock;
+}
+
+impl Services<InMemory> {
+    /// Empty stores, vault and directory; the clock starts at the wall clock's now.
+    pub fn in_memory() -> Self {
+        Services {
+            tickets: MemoryTickets::new(),
+            tenants: MemoryTenants::new(),
+            idempotency: MemoryIdempotency::new(),
+            counters: MemoryRateLimits::new(),
+            vault: MemorySecrets::new(),
+            directories: MemoryDirectory::new(),
+            publisher: InMemoryPublisher::new(),
+            clock: ManualClock::at(Utc::now()),
+            gate: TenantGate::default(),
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! The ticket workflow on its deployed adapters: DynamoDB over tenant-scoped
+//! clients (the real idempotency and ticket tables on the emulator), the
+//! KMS/Secrets Manager vault and the HTTPS directory connectors against the
+//! fake Google and Graph servers. The same paths in-process, on the in-memory
+//! adapters, are the workflow crate's `pipeline` tests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sha1::Digest;
+use zerodesk_aws::TenantClientsCache;
+use zerodesk_crypto::{ConnectionSecrets, SecretBytes, TenantVault};
+use zerodesk_directory::{DirectoryEndpoints, HttpsDirectories};
+use zerodesk_domain::{
+    AccountRef, Category, ConnectionId, CorrelationId, Decision, Principal, PrincipalScope, Role,
+    SystemClock, SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus,
+    TicketState,
+};
+use zerodesk_events::{DirectoryAction, InMemoryPublisher};
+use zerodesk_fakes::{FakeGoogle, FakeGraph, Fault, demo_seed};
+use zerodesk_store::{
+    DynamoIdempotency, DynamoRateLimits, DynamoTenants, DynamoTickets, TenantGate, TenantRepo,
+};
+use zerodesk_testkit::{LocalAws, unique_tenant};
+use zerodesk_workflow::{NewTicket, Ports, Services, WorkflowError};
+
+/// The deployed adapters, with the events kept in memory for assertions.
+struct OnTheEmulator;
+
+impl Ports for OnTheEmulator {
+    type Tickets = DynamoTickets<Arc<TenantClientsCache>>;
+    type Tenants = DynamoTenants<Arc<TenantClientsCache>>;
+    type Idempotency = DynamoIdempotency<Arc<TenantClientsCache>>;
+    type Counters = DynamoRateLimits<Arc<TenantClientsCache>>;
+    type Vault = TenantVault;
+    type Directories = HttpsDirectories;
+    type Publisher = InMemoryPublisher;
+    type Clock = SystemClock;
+}
+
+struct World {
+    services: Services<OnTheEmulator>,
+    events: InMemoryPublisher,
+    google: FakeGoogle,
+    graph: FakeGraph,
+    tenant: TenantId,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Connected {
+    Google,
+    Graph,
+}
+
+fn person(tenant: &TenantId, role: Role, email: &str) -> Principal {
+    Principal {
+        subject: email.to_owned(),
+        email: Some(AccountRef::parse(email).unwrap()),
+        role,
+        scope: PrincipalScope::Tenant(tenant.clone()),
+    }
+}
+
+async fn world_with(policy: TenantPolicy, timeout: Duration) -> World {
+    world_connected(policy, timeout, Connected::Google).await
+}
+
+async fn world_connected(policy: TenantPolicy, timeout: Duration, connected: Connected) -> World {
+    let aws = LocalAws::shared();
+    let config = aws.sdk_config().await;
+    let tenant = TenantId::parse(&unique_tenant("wf")).unwrap();
+    let scope = TenantScope::for_system_task(tenant.clone(), SystemTask::TenantLifecycle);
+    let record = Tenant {
+        id: tenant.clone(),
+        name: "Demo".into(),
+        status: TenantStatus::Active,
+        policy,
+        created_at: Utc::now(),
+    };
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    TenantRepo::new(dynamodb, &aws.names.tenants_table)
+        .create(&scope, &record)
+        .await
+        .unwrap();
+
+    let google = FakeGoogle::start(demo_seed()).await.unwrap();
+    let graph = FakeGraph::start(demo_seed()).await.unwrap();
+    let credentials = match connected {
+        Connected::Google => google.credentials_json("demo.example"),
+        Connected::Graph => graph.credentials_json("demo.example"),
+    }
+    .unwrap()
+    .to_string();
+    let clients = Arc::new(TenantClientsCache::assuming(
+        &config,
+        &aws.names.tenant_access_role_arn,
+        "workflow-test",
+    ));
+    let vault = TenantVault::new(
+        Arc::clone(&clients),
+        &aws.names.kms_key_id,
+        &aws.names.stage,
+    );
+    vault
+        .store(
+            &scope,
+            &ConnectionId::parse("google").unwrap(),
+            SecretBytes::new(credentials.into_bytes()),
+        )
+        .await
+        .unwrap();
+
+    let endpoints = DirectoryEndpoints::from_lookup(|name| match name {
+        "GOOGLE_TOKEN_URL" => Some(google.token_url()),
+        "GOOGLE_API_BASE_URL" => Some(google.api_base_url()),
+        "GRAPH_TOKEN_BASE_URL" => Some(graph.token_base_url()),
+        "GRAPH_API_BASE_URL" => Some(graph.api_base_url()),
+        _ => None,
+    })
+    .unwrap()
+    .with_timeout(timeout);
+    let events = InMemoryPublisher::new();
+    let names = aws.names.table_names();
+    let services = Services::<OnTheEmulator> {
+        tickets: DynamoTickets::new(Arc::clone(&clients), names.tickets),
+        tenants: DynamoTenants::new(Arc::clone(&clients), names.tenants.clone()),
+        idempotency: DynamoIdempotency::new(Arc::clone(&clients), names.idempotency),
+        counters: DynamoRateLimits::new(Arc::clone(&clients), names.tenants),
+        vault,
+        directories: HttpsDirectories::new(endpoints),
+        publisher: events.clone(),
+        clock: SystemClock,
+        gate: TenantGate::default(),
+    };
+    World {
+        services,
+        events,
+        google,
+        graph,
+        tenant,
+    }
+}
+
+fn automating_policy() -> TenantPolicy {
+    TenantPolicy {
+        auto_resolve: [Category::PasswordReset, Category::AccountUnlock].into(),
+        ..Default::default()
+    }
+}
+
+async fn world() -> World {
+    world_with(automating_policy(), Duration::from_secs(5)).await
+}
+
+fn corr() -> CorrelationId {
+    CorrelationId::generate()
+}
+
+fn ticket(subject: &str, body: &str) -> NewTicket {
+    NewTicket {
+        subject: subject.into(),
+        body: body.into(),
+        requester: None,
+    }
+}
+
+fn sha1_hex(s: &str) -> String {
+    hex::encode(sha1::Sha1::digest(s.as_bytes()))
+}
+
+#[tokio::test]
+async fn a_self_service_reset_runs_once_end_to_end() {
+    let w = world().await;
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let filed = w
+        .services
+        .file_ticket(
+            &alice,
+            &corr(),
+            ticket(
+                "Forgot my password",
+                "I forgot my password, please reset it",
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(filed.classification.category, Category::PasswordReset);
+    assert_eq!(filed.classification.decision, Decision::AutoResolve);
+    assert_eq!(filed.state, TicketState::Triaged);
+
+    let done = w
+        .services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    let password = done
+        .temporary_password
+        .as_ref()
+        .expect("the first call returns the password")
+        .expose()
+        .to_owned();
+    assert_eq!(done.ticket.state, TicketState::Resolved);
+    let user = w.google.user("alice@demo.example").unwrap();
+    assert!(
+        user.must_change_password,
+        "the fake saw a forced change at next login"
+    );
+    assert_eq!(user.password.as_deref(), Some(sha1_hex(&password).as_str()));
+    assert_eq!(user.sessions_revoked, 1);
+    assert_eq!(w.events.of_type("DirectoryActionIntent").len(), 1);
+    let outcomes = w.events.of_type("DirectoryActionOutcome");
+    assert_eq!(outcomes.len(), 1);
+
+    let again = w
+        .services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert!(
+        again.temporary_password.is_none(),
+        "a retry never returns a password"
+    );
+    assert_eq!(
+        w.google.calls_to("users.update").len(),
+        1,
+        "a retry never resets twice"
+    );
+    let stored = w.services.get_ticket(&alice, &filed.id).await.unwrap();
+    assert_eq!(stored.state, TicketState::Resolved);
+    let published = format!("{:?}", w.events.events());
+    assert!(
+        !published.contains(&password),
+        "no event carries the password"
+    );
+}
+
+#[tokio::test]
+async fn each_provider_fault_escalates_the_ticket_and_returns_no_password() {
+    let mut policy = automating_policy();
+    policy.rate_limits.per_account_per_hour = 20;
+    let w = world_with(policy, Duration::from_millis(700)).await;
+    let faults = [
+        Fault::Status(500),
+        Fault::Status(403),
+        Fault::Hang(Duration::from_secs(3)),
+        Fault::Garbage,
+    ];
+    for fault in faults {
+        let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+        let filed = w
+            .services
+            .file_ticket(
+                &alice,
+                &corr(),
+                ticket("Forgot my password", "I forgot my password"),
+            )
+            .await
+            .unwrap();
+        w.google.clear_faults();
+        w.google.fail_route("users.update", fault);
+        let r = w
+            .services
+            .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+            .await;
+        assert!(
+            matches!(r, Err(WorkflowError::Escalated { .. })),
+            "{fault:?}: {r:?}"
+        );
+        let stored = w.services.get_ticket(&alice, &filed.id).await.unwrap();
+        assert_eq!(stored.state, TicketState::Escalated, "{fault:?}");
+        assert!(
+            stored.reason.is_some(),
+            "the reason travels with the ticket"
+        );
+    }
+    w.google.clear_faults();
+    // The directory being unreachable during lookup escalates too.
+    w.google.fail_all(Fault::Status(503));
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let filed = w
+        .services
+        .file_ticket(
+            &alice,
+            &corr(),
+            ticket("Forgot my password", "I forgot my password"),
+        )
+        .await
+        .unwrap();
+    let r = w
+        .services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await;
+    assert!(matches!(
+        r,
+        Err(WorkflowError::Escalated {
+            provider_fault: true,
+            ..
+        })
+    ));
+    let failed = w.events.of_type("DirectoryActionOutcome").len();
+    assert_eq!(failed, 5, "every attempt recorded an outcome");
+}
+
+#[tokio::test]
+async fn twenty_concurrent_identical_resets_make_one_provider_reset() {
+    let w = world().await;
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let filed = w
+        .services
+        .file_ticket(
+            &alice,
+            &corr(),
+            ticket("Forgot my password", "I forgot my password"),
+        )
+        .await
+        .unwrap();
+    let calls = (0..20).map(|_| {
+        let c = corr();
+        let services = &w.services;
+        let alice = &alice;
+        let id = filed.id;
+        async move {
+            services
+                .run_action(alice, &c, &id, DirectoryAction::Reset)
+                .await
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    let passwords = results
+        .iter()
+        .filter(|r| matches!(r, Ok(a) if a.temporary_password.is_some()))
+        .count();
+    assert_eq!(passwords, 1, "exactly one caller receives a password");
+    assert_eq!(w.google.calls_to("users.update").len(), 1);
+}
+
+#[tokio::test]
+async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
+    let w = world_connected(
+        automating_policy(),
+        Duration::from_secs(5),
+        Connected::Graph,
+    )
+    .await;
+    // Entra cannot tell a lockout from an administrator's disable: bob is
+    // "locked out" in the seed, which Graph shows as accountEnabled=false.
+    let bob = person(&w.tenant, Role::TenantUser, "bob@demo.example");
+    let filed = w
+        .services
+        .file_ticket(
+            &bob,
+            &corr(),
+            ticket("Locked out", "My account is locked, I can't log in"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(filed.classification.decision, Decision::AutoResolve);
+    let r = w
+        .services
+        .run_action_from_event(w.tenant.clone(), &corr(), &filed.id)
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(WorkflowError::Escalated {
+                provider_fault: false,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(
+        w.services.get_ticket(&bob, &filed.id).await.unwrap().state,
+        TicketState::Escalated
+    );
+    assert!(
+        w.graph.calls().iter().all(|c| c.method != "PATCH"),
+        "no account was re-enabled"
+    );
+
+    // A reset on Entra forces the change at next sign-in.
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let reset = w
+        .services
+        .file_ticket(
+            &alice,
+            &corr(),
+            ticket("Forgot my password", "I forgot my password"),
+        )
+        .await
+        .unwrap();
+    let done = w
+        .services
+        .run_action(&alice, &corr(), &reset.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    let password = done.temporary_password.expect("password returned once");
+    let user = w.graph.user("alice@demo.example").unwrap();
+    assert!(user.must_change_password);
+    assert_eq!(user.password.as_deref(), Some(password.expose()));
+}
