@@ -139,4 +139,13 @@ mod tests {
         ));
         assert!(fake.budgets_left.lock().unwrap().is_empty());
     }
+
+    #[test]
+    fn a_transient_purge_failure_is_reported_as_retryable_and_a_corrupt_one_is_not() {
+        let transient: lambda_runtime::Diagnostic =
+            HandlerError::Purge(PurgeError::Unprocessed).into();
+        assert_eq!(transient.error_type, "PurgeRetryable");
+        let corrupt: lambda_runtime::Diagnostic = HandlerError::Purge(PurgeError::Corrupt).into();
+        assert_eq!(corrupt.error_type, "PurgeFailed");
+    }
 }
