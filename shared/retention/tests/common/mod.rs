@@ -2,19 +2,14 @@
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns fail loudly too
 #![allow(dead_code)]
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use aws_sdk_dynamodb::config::{Intercept, RuntimeComponents};
 use chrono::{DateTime, Utc};
-use zerodesk_audit::ChainScope;
-use zerodesk_domain::{
-    CorrelationId, SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus, TicketId,
-    TicketState,
-};
+use zerodesk_domain::{CorrelationId, TenantId, TicketId, TicketState};
 use zerodesk_events::{Actor, DomainEvent, EventId, EventPayload, TicketStateChanged};
-use zerodesk_ledger::{AuditRepo, AuditWriter};
-use zerodesk_store::TenantRepo;
+use zerodesk_ledger::AuditWriter;
 use zerodesk_testkit::{LocalAws, unique_tenant};
 
 pub fn aws() -> &'static LocalAws {
@@ -63,19 +58,7 @@ pub fn tenant_id(prefix: &str) -> TenantId {
     TenantId::parse(&unique_tenant(prefix)).unwrap()
 }
 
-pub fn chain(tenant: &TenantId) -> ChainScope {
-    ChainScope::Tenant(tenant.clone())
-}
-
 pub type Writer = AuditWriter<aws_sdk_dynamodb::Client>;
-
-pub async fn writer() -> Writer {
-    writer_on(dynamodb().await).await
-}
-
-pub async fn repo() -> AuditRepo {
-    AuditRepo::new(dynamodb().await, &aws().names.audit_table)
-}
 
 /// A state-change event of `tenant`, at `time`.
 pub fn event(tenant: &TenantId, time: DateTime<Utc>) -> DomainEvent {
@@ -97,93 +80,11 @@ pub fn event(tenant: &TenantId, time: DateTime<Utc>) -> DomainEvent {
     }
 }
 
-pub async fn onboard(tenant: &TenantId, now: DateTime<Utc>) -> TenantRepo {
-    let repo = TenantRepo::new(dynamodb().await, &aws().names.tenants_table);
-    let scope = TenantScope::for_system_task(tenant.clone(), SystemTask::TenantLifecycle);
-    repo.create(
-        &scope,
-        &Tenant {
-            id: tenant.clone(),
-            name: "Demo".into(),
-            status: TenantStatus::Active,
-            policy: TenantPolicy::default(),
-            created_at: now,
-        },
-    )
-    .await
-    .unwrap();
-    repo
-}
-
-/// The endpoint every DynamoDB client of these tests uses: a proxy in front
-/// of the emulator that forwards one request at a time. Real DynamoDB is
-/// linearizable per item; moto is not: its TransactWriteItems deep-copies
-/// each table it touches and, when the transaction is cancelled, restores
-/// the whole table from that copy, erasing whatever other requests wrote
-/// meanwhile (in any partition). Serializing requests gives the emulator
-/// DynamoDB's semantics while the clients stay fully concurrent. One proxy
-/// per test binary, on its own runtime, like the emulator itself.
-pub fn linearizable_endpoint() -> &'static str {
-    static ENDPOINT: OnceLock<String> = OnceLock::new();
-    ENDPOINT.get_or_init(|| {
-        let upstream = aws().endpoint.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let lock = Arc::new(tokio::sync::Mutex::new(()));
-                let http = reqwest::Client::new();
-                let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-                    let (lock, http, upstream) = (lock.clone(), http.clone(), upstream.clone());
-                    async move { forward(req, &lock, &http, &upstream).await }
-                });
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(format!("http://{}", listener.local_addr().unwrap()))
-                    .unwrap();
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
-        rx.recv().unwrap()
-    })
-}
-
-async fn forward(
-    req: axum::extract::Request,
-    lock: &tokio::sync::Mutex<()>,
-    http: &reqwest::Client,
-    upstream: &str,
-) -> axum::response::Response {
-    let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, 16 << 20).await.unwrap();
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut request = http.request(parts.method.clone(), format!("{upstream}{path}"));
-    for (name, value) in &parts.headers {
-        if name != "host" && name != "content-length" {
-            request = request.header(name, value);
-        }
-    }
-    let (status, headers, bytes) = {
-        let _one_at_a_time = lock.lock().await;
-        let response = request.body(body).send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        (status, headers, response.bytes().await.unwrap())
-    };
-    let mut out = axum::response::Response::builder().status(status);
-    for (name, value) in &headers {
-        if name != "content-length" && name != "transfer-encoding" {
-            out = out.header(name, value);
-        }
-    }
-    out.body(axum::body::Body::from(bytes)).unwrap()
-}
-
+/// The purge's tests write only to tables of their own, and a moto
+/// transaction restores only the tables it touches: they need no
+/// serialising proxy (the audit table's own tests do, on shared tables).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    zerodesk_testkit::sdk_config_for(linearizable_endpoint()).await
+    aws().sdk_config().await
 }
 
 pub async fn writer_on(db: aws_sdk_dynamodb::Client) -> Writer {
