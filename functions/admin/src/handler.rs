@@ -1,5 +1,5 @@
 //! admin's HTTP translation: route key -> authenticated principal and
-//! validated input -> one call into the ledger's admin use cases -> JSON
+//! validated input -> one call into the admin use cases -> JSON
 //! (or JSON Lines) response. No tenant id is ever taken from a tenant
 //! route's path, query or body; platform routes name it in the path.
 
@@ -8,20 +8,22 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use tracing::Instrument;
-use zerodesk_domain::{Action, ClaimNames, CorrelationId, TenantPolicy};
+use zerodesk_admin::{
+    Admin, AuditQuery, ConnectionInput, ErasureInput, NewTenant, PlatformTarget, RequestedBy,
+};
+use zerodesk_crypto::ConnectionSecrets;
+use zerodesk_domain::{Action, ClaimNames, Clock, CorrelationId, TenantPolicy};
 use zerodesk_events::Publisher;
 use zerodesk_http::{
     ApiError, authenticate, correlation_id, error_response, json_body, json_response, path_param,
     query_param,
 };
-use zerodesk_ledger::admin::{ConnectionInput, ErasureInput, NewTenant};
+use zerodesk_ledger::AuditStore;
 use zerodesk_ledger::audit::AuditRecord;
-use zerodesk_ledger::{
-    Admin, AdminError, AuditQuery, Caller, Clock, ConnectionSecrets, PlatformTarget, TenantDb,
-};
+use zerodesk_store::{TenantStatusSource, TenantStore, TicketStore};
 
-pub struct App<P, V, C, D> {
-    pub admin: Admin<P, V, C, D>,
+pub struct App<T, K, A, V, P, C> {
+    pub admin: Admin<T, K, A, V, P, C>,
     pub claim_names: ClaimNames,
 }
 
@@ -32,12 +34,14 @@ struct AuditPageBody<'a> {
     next_cursor: Option<&'a str>,
 }
 
-pub async fn handle<P, V, C, D>(app: &App<P, V, C, D>, req: Request) -> Response<Body>
+pub async fn handle<T, K, A, V, P, C>(app: &App<T, K, A, V, P, C>, req: Request) -> Response<Body>
 where
-    P: Publisher,
+    T: TenantStore + TenantStatusSource,
+    K: TicketStore,
+    A: AuditStore,
     V: ConnectionSecrets,
+    P: Publisher,
     C: Clock,
-    D: TenantDb,
 {
     let corr = correlation_id(&req);
     let span = zerodesk_telemetry::request_span!("admin", corr);
@@ -60,24 +64,6 @@ fn route_key(req: &Request) -> String {
     match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
         _ => String::new(),
-    }
-}
-
-fn to_api(err: AdminError) -> ApiError {
-    match err {
-        AdminError::Forbidden => ApiError::Forbidden,
-        AdminError::NotFound => ApiError::NotFound,
-        AdminError::TenantInactive => ApiError::TenantInactive,
-        AdminError::Invalid { field, reason } => ApiError::invalid(field, reason),
-        AdminError::Conflict(_) => ApiError::Conflict,
-        AdminError::Unavailable(source) => {
-            tracing::error!(error = %source, "dependency unavailable");
-            ApiError::DependencyUnavailable
-        }
-        AdminError::Internal(what) => {
-            tracing::error!(what, "internal error");
-            ApiError::Internal
-        }
     }
 }
 
@@ -106,19 +92,21 @@ fn jsonl_response(bytes: Vec<u8>, corr: &CorrelationId) -> Response<Body> {
     response
 }
 
-async fn route<P, V, C, D>(
-    app: &App<P, V, C, D>,
+async fn route<T, K, A, V, P, C>(
+    app: &App<T, K, A, V, P, C>,
     req: &Request,
     corr: &CorrelationId,
 ) -> Result<Response<Body>, ApiError>
 where
-    P: Publisher,
+    T: TenantStore + TenantStatusSource,
+    K: TicketStore,
+    A: AuditStore,
     V: ConnectionSecrets,
+    P: Publisher,
     C: Clock,
-    D: TenantDb,
 {
     let ctx = authenticate(req, &app.claim_names)?;
-    let caller = Caller {
+    let by = RequestedBy {
         principal: &ctx.principal,
         correlation_id: corr,
     };
@@ -133,10 +121,7 @@ where
                 tenant: t,
                 route: &key,
             });
-            let page = admin
-                .audit_page(caller, target, &audit_query(req))
-                .await
-                .map_err(to_api)?;
+            let page = admin.audit_page(by, target, &audit_query(req)).await?;
             Ok(ok(&AuditPageBody {
                 items: &page.records,
                 next_cursor: page.next_cursor.as_deref(),
@@ -148,7 +133,7 @@ where
                 tenant: t,
                 route: &key,
             });
-            let report = admin.audit_verify(caller, target).await.map_err(to_api)?;
+            let report = admin.audit_verify(by, target).await?;
             Ok(ok(&report))
         }
         "GET /audit/export" | "GET /platform/tenants/{tenant}/audit/export" => {
@@ -157,66 +142,45 @@ where
                 tenant: t,
                 route: &key,
             });
-            let bytes = admin
-                .audit_export(caller, target, &audit_query(req))
-                .await
-                .map_err(to_api)?;
+            let bytes = admin.audit_export(by, target, &audit_query(req)).await?;
             Ok(jsonl_response(bytes, corr))
         }
-        "GET /policy" => Ok(ok(&admin.get_policy(caller).await.map_err(to_api)?)),
+        "GET /policy" => Ok(ok(&admin.get_policy(by).await?)),
         "PUT /policy" => {
             // The gate and the role are checked before the body is read.
-            admin
-                .check(caller, Action::WritePolicy)
-                .await
-                .map_err(to_api)?;
+            admin.check(by, Action::WritePolicy).await?;
             let policy: TenantPolicy = json_body(req)?;
-            Ok(ok(&admin
-                .put_policy(caller, policy)
-                .await
-                .map_err(to_api)?))
+            Ok(ok(&admin.put_policy(by, policy).await?))
         }
         "PUT /connection" => {
-            admin
-                .check(caller, Action::ManageConnection)
-                .await
-                .map_err(to_api)?;
+            admin.check(by, Action::ManageConnection).await?;
             let input: ConnectionInput = json_body(req)?;
-            let meta = admin.put_connection(caller, input).await.map_err(to_api)?;
+            let meta = admin.put_connection(by, input).await?;
             Ok(ok(&meta))
         }
         "DELETE /connection" => {
-            admin.delete_connection(caller).await.map_err(to_api)?;
+            admin.delete_connection(by).await?;
             let mut r = Response::new(Body::Empty);
             *r.status_mut() = StatusCode::NO_CONTENT;
             Ok(r)
         }
         "POST /erasure" => {
-            admin
-                .check(caller, Action::WritePolicy)
-                .await
-                .map_err(to_api)?;
+            admin.check(by, Action::WritePolicy).await?;
             let input: ErasureInput = json_body(req)?;
-            Ok(ok(&admin.erase(caller, input).await.map_err(to_api)?))
+            Ok(ok(&admin.erase(by, input).await?))
         }
         "POST /platform/tenants" => {
             let input: NewTenant = json_body(req)?;
-            let view = admin.create_tenant(caller, input).await.map_err(to_api)?;
+            let view = admin.create_tenant(by, input).await?;
             Ok(json_response(StatusCode::CREATED, &view, corr))
         }
         "POST /platform/tenants/{tenant}/offboard" => {
             let tenant = tenant_param()?;
-            Ok(ok(&admin
-                .offboard_tenant(caller, &tenant)
-                .await
-                .map_err(to_api)?))
+            Ok(ok(&admin.offboard_tenant(by, &tenant).await?))
         }
         "POST /platform/tenants/{tenant}/restore" => {
             let tenant = tenant_param()?;
-            Ok(ok(&admin
-                .restore_tenant(caller, &tenant)
-                .await
-                .map_err(to_api)?))
+            Ok(ok(&admin.restore_tenant(by, &tenant).await?))
         }
         _ => Err(ApiError::NotFound),
     }

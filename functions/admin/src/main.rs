@@ -2,16 +2,20 @@
 //! SDK clients built once and reused across warm invocations; the tenant
 //! gate's cache lives as long as the container.
 
-// The ledger's retrying appends and page loops nest deep futures; the
+// The audit store's page loops nest deep futures; the
 // layout query of the handler future needs more than the default depth.
 #![recursion_limit = "256"]
 
 use std::sync::Arc;
 
 use lambda_http::{Error, run, service_fn};
+use zerodesk_admin::Admin;
 use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
+use zerodesk_crypto::TenantVault;
+use zerodesk_domain::SystemClock;
 use zerodesk_events::EventBridgePublisher;
-use zerodesk_ledger::{Admin, PurgeTables, SystemClock, TenantVault};
+use zerodesk_ledger::DynamoAudit;
+use zerodesk_store::{DynamoTenants, DynamoTickets};
 
 mod handler;
 
@@ -28,10 +32,11 @@ async fn main() -> Result<(), Error> {
     let app = Arc::new(handler::App {
         // Every tenant item through the tenant data role, one session per tenant.
         admin: Admin::new(
-            PurgeTables::from(&env.tables),
-            Arc::clone(&clients),
-            publisher,
+            DynamoTenants::new(Arc::clone(&clients), &env.tables.tenants),
+            DynamoTickets::new(Arc::clone(&clients), &env.tables.tickets),
+            DynamoAudit::new(Arc::clone(&clients), &env.tables.audit),
             TenantVault::new(clients, &env.kms_key_id, &env.stage),
+            publisher,
             SystemClock,
         ),
         claim_names: env.claim_names,

@@ -9,7 +9,8 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Serialize;
 use tracing::Instrument;
 use zerodesk_events::{DecodeError, DomainEvent, EVENT_SOURCE};
-use zerodesk_ledger::{AuditWriter, ChainWrite, TenantDb, WriteError};
+use zerodesk_ledger::{AuditWriter, ChainWrite, WriteError};
+use zerodesk_store::TenantDb;
 
 pub type Event = EventBridgeEvent<serde_json::Value>;
 
@@ -47,7 +48,7 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
         let error_type = match &e {
             HandlerError::ForeignSource => "ForeignSource",
             HandlerError::Decode(_) => "UndecodableEvent",
-            HandlerError::Write(w) if w.is_retryable() => "AppendRetryable",
+            HandlerError::Write(w) if w.is_transient() => "AppendRetryable",
             HandlerError::Write(_) => "AppendFailed",
         };
         lambda_runtime::Diagnostic {
@@ -84,7 +85,7 @@ pub async fn handle<S: AuditSink>(sink: &S, event: Event) -> Result<Written, Han
         span.record("correlation_id", domain.correlation_id.as_str());
         span.record("tenant_id", domain.tenant_id.as_str());
         let writes = sink.write(&domain).await.inspect_err(|e| {
-            tracing::error!(retryable = e.is_retryable(), error = %e, "audit append failed");
+            tracing::error!(retryable = e.is_transient(), error = %e, "audit append failed");
         })?;
         let mut out = Written {
             appended: 0,
@@ -169,7 +170,7 @@ mod tests {
             ..Default::default()
         };
         let err = handle(&fake, event(STATE_CHANGED)).await.unwrap_err();
-        assert!(matches!(err, HandlerError::Write(ref e) if e.is_retryable()));
+        assert!(matches!(err, HandlerError::Write(ref e) if e.is_transient()));
     }
 
     #[tokio::test]

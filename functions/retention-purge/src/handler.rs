@@ -8,10 +8,10 @@ use std::time::{Duration, SystemTime};
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
+use zerodesk_crypto::ConnectionSecrets;
 use zerodesk_events::Publisher;
-use zerodesk_ledger::{
-    Budget, ConnectionSecrets, Deadline, PurgeError, PurgeReport, Purger, TenantDb,
-};
+use zerodesk_retention::{Budget, Deadline, PurgeError, PurgeReport, Purger};
+use zerodesk_store::TenantDb;
 
 pub type Event = EventBridgeEvent<serde_json::Value>;
 
@@ -48,6 +48,7 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
     fn from(e: HandlerError) -> Self {
         let error_type = match &e {
             HandlerError::NotSchedule => "NotSchedule",
+            HandlerError::Purge(p) if p.is_transient() => "PurgeRetryable",
             HandlerError::Purge(_) => "PurgeFailed",
         };
         lambda_runtime::Diagnostic {
@@ -71,10 +72,9 @@ pub async fn handle<P: Purge>(
     if budget.exhausted() {
         tracing::warn!("no time left for a purge run");
     }
-    let report = purger
-        .run(now, &budget)
-        .await
-        .inspect_err(|e| tracing::error!(error = %e, "purge failed"))?;
+    let report = purger.run(now, &budget).await.inspect_err(
+        |e| tracing::error!(retryable = e.is_transient(), error = %e, "purge failed"),
+    )?;
     tracing::info!(
         complete = report.complete,
         tenants_purged = report.tenants_purged.len(),
@@ -138,5 +138,14 @@ mod tests {
             Err(HandlerError::NotSchedule)
         ));
         assert!(fake.budgets_left.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_transient_purge_failure_is_reported_as_retryable_and_a_corrupt_one_is_not() {
+        let transient: lambda_runtime::Diagnostic =
+            HandlerError::Purge(PurgeError::Unprocessed).into();
+        assert_eq!(transient.error_type, "PurgeRetryable");
+        let corrupt: lambda_runtime::Diagnostic = HandlerError::Purge(PurgeError::Corrupt).into();
+        assert_eq!(corrupt.error_type, "PurgeFailed");
     }
 }

@@ -1,7 +1,7 @@
 //! retention-purge: wiring only. Runs on the EventBridge schedule;
 //! configuration from the environment (fail closed), clients built once.
 
-// The ledger's retrying appends and page loops nest deep futures; the
+// The purge's page loops nest deep futures; the
 // layout query of the handler future needs more than the default depth.
 #![recursion_limit = "256"]
 
@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
+use zerodesk_crypto::TenantVault;
 use zerodesk_events::EventBridgePublisher;
-use zerodesk_ledger::{PurgeTables, Purger, TenantVault};
+use zerodesk_retention::Purger;
 
 mod handler;
 
@@ -24,7 +25,7 @@ async fn main() -> Result<(), Error> {
     // tenant item through the tenant purge role, one session per tenant.
     let purger = Arc::new(Purger::new(
         aws_sdk_dynamodb::Client::new(&config),
-        PurgeTables::from(&env.tables),
+        env.tables.clone(),
         Arc::clone(&clients),
         TenantVault::new(clients, &env.kms_key_id, &env.stage),
         EventBridgePublisher::new(

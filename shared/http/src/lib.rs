@@ -3,6 +3,7 @@
 //! and one mapping from error to status and stable code. It never trusts a
 //! tenant id from a path, query or body, and never puts internals in a response.
 
+mod admin_errors;
 mod apigw;
 mod error;
 mod request;

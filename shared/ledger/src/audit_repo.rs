@@ -28,7 +28,7 @@ use crate::item::{
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 60;
 /// Largest page `page` returns.
 pub const MAX_AUDIT_PAGE: usize = 200;
-const DEFAULT_AUDIT_PAGE: usize = 50;
+pub(crate) const DEFAULT_AUDIT_PAGE: usize = 50;
 /// Queries one `page` call may make while filters discard items.
 const MAX_QUERIES_PER_PAGE: usize = 10;
 const READ_ALL_PAGE: usize = 500;
@@ -429,11 +429,11 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
-fn encode_cursor(seq: u64) -> String {
+pub(crate) fn encode_cursor(seq: u64) -> String {
     URL_SAFE_NO_PAD.encode(seq.to_string())
 }
 
-fn decode_cursor(cursor: &str) -> Result<u64, LedgerError> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<u64, LedgerError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| LedgerError::BadCursor)?;

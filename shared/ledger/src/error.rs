@@ -28,13 +28,27 @@ pub enum LedgerError {
 
 impl LedgerError {
     /// Whether trying again later may succeed: EventBridge should redeliver.
-    pub fn is_retryable(&self) -> bool {
+    pub fn is_transient(&self) -> bool {
         matches!(
             self,
             LedgerError::Contention { .. }
                 | LedgerError::Throttled(_)
                 | LedgerError::Unavailable(_)
         )
+    }
+}
+
+/// The tenant-scoped client could not be had: a credential refusal stays
+/// one, anything else is the table being out of reach.
+impl From<zerodesk_store::StoreError> for LedgerError {
+    fn from(e: zerodesk_store::StoreError) -> Self {
+        use zerodesk_store::StoreError;
+        match e {
+            StoreError::Credentials(source) => LedgerError::Credentials(source),
+            StoreError::Throttled(source) => LedgerError::Throttled(source),
+            StoreError::BadCursor => LedgerError::BadCursor,
+            e => LedgerError::Unavailable(Box::new(e)),
+        }
     }
 }
 

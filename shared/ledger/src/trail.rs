@@ -121,7 +121,11 @@ pub async fn export_stored(
     chain: &ChainScope,
     filter: &AuditFilter,
 ) -> Result<Vec<u8>, LedgerError> {
-    let stored = repo.read_all(chain, filter).await?;
+    export_records(repo.read_all(chain, filter).await?)
+}
+
+/// `export_stored` over items already read.
+pub fn export_records(stored: Vec<StoredRecord>) -> Result<Vec<u8>, LedgerError> {
     let records = stored
         .into_iter()
         .map(|s| s.record.ok_or(LedgerError::Unreadable { seq: s.key_seq }))

@@ -11,16 +11,15 @@ use serde::Serialize;
 use zerodesk_audit::{Actor, AuditDraft, ChainScope};
 use zerodesk_domain::{SystemTask, TenantScope, TenantStatus};
 use zerodesk_events::{DomainEvent, EventPayload, LifecycleChange};
-use zerodesk_store::TenantRepo;
+use zerodesk_store::{TenantDb, TenantRepo};
 
 use aws_sdk_dynamodb::Client;
 
 use crate::audit_repo::{Appended, AuditRepo};
-use crate::db::TenantDb;
 use crate::error::LedgerError;
 use crate::salts::{Salt, SaltStore};
 
-/// Days an audit record of a tenant without a policy is kept (DESIGN 10).
+/// Days an audit record of a tenant without a policy is kept.
 pub const DEFAULT_AUDIT_DAYS: u32 = 730;
 /// Days a platform-trail record (lifecycle changes, purge receipts) is kept:
 /// the longest retention a tenant may choose, since a receipt must outlive
@@ -33,14 +32,16 @@ pub enum WriteError {
     Ledger(#[from] LedgerError),
     #[error("reading the tenant's retention failed")]
     Tenant(#[source] zerodesk_store::StoreError),
+    #[error("the tenant's credentials could not be had")]
+    TenantClient(#[source] zerodesk_store::StoreError),
 }
 
 impl WriteError {
-    /// Whether EventBridge should retry; a non-retryable event goes to the DLQ.
-    pub fn is_retryable(&self) -> bool {
+    /// Whether EventBridge should retry; a non-transient failure goes to the DLQ.
+    pub fn is_transient(&self) -> bool {
         match self {
-            WriteError::Ledger(e) => e.is_retryable(),
-            WriteError::Tenant(e) => e.is_retryable(),
+            WriteError::Ledger(e) => e.is_transient(),
+            WriteError::Tenant(e) | WriteError::TenantClient(e) => e.is_retryable(),
         }
     }
 }
@@ -106,7 +107,11 @@ impl<D: TenantDb> AuditWriter<D> {
             ChainScope::Platform => (self.platform.clone(), PLATFORM_AUDIT_DAYS),
             ChainScope::Tenant(tenant) => {
                 let scope = TenantScope::for_system_task(tenant.clone(), SystemTask::AuditAppend);
-                let client = self.tenant_db.client(&scope).await?;
+                let client = self
+                    .tenant_db
+                    .client(&scope)
+                    .await
+                    .map_err(WriteError::TenantClient)?;
                 let tenants = TenantRepo::new(client.clone(), &self.tenants_table);
                 let days = match tenants.get(&scope).await.map_err(WriteError::Tenant)? {
                     Some(t) if matches!(t.status, TenantStatus::Purged { .. }) => {

@@ -7,23 +7,27 @@ mod item;
 mod page;
 
 pub mod dynamodb;
+pub mod expiry;
 pub mod gate;
 pub mod idempotency;
 pub mod memory;
 pub mod ports;
 pub mod rate_limit;
+pub mod retention;
 pub mod schema;
 pub mod tenant_db;
 pub mod tenants;
 pub mod tickets;
 
 pub use error::StoreError;
+pub use expiry::{Deleted, ExpiredKeys, ExpiryCursor, ItemKey, TableKeys};
 pub use gate::{GATE_TTL, GateError, TenantGate, TenantStatusSource};
 pub use idempotency::{
     Claim, IdempotencyConfig, IdempotencyError, IdempotencyKey, IdempotencyStore,
 };
 pub use page::{MAX_PAGE_SIZE, Page, PageRequest};
 pub use rate_limit::{RateBucket, RateLimitError, RateLimiter};
+pub use retention::{PurgeProgress, TenantPurgeProgress, write_tombstone};
 pub use tenants::{ConnectionMetadata, TenantRepo};
 pub use tickets::TicketRepo;
 

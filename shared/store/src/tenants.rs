@@ -10,10 +10,10 @@ use zerodesk_domain::{ConnectionId, Tenant, TenantScope};
 use crate::error::{StoreError, from_sdk};
 use crate::item::{DOC, Item, PK, SK, doc, get_s, s, to_doc};
 
-const RECORD: &str = "TENANT";
+pub(crate) const RECORD: &str = "TENANT";
 const CONNECTION: &str = "CONNECTION";
-const STATUS: &str = "status";
-const STATUS_SINCE: &str = "status_since";
+pub(crate) const STATUS: &str = "status";
+pub(crate) const STATUS_SINCE: &str = "status_since";
 const BY_STATUS: &str = "by_status";
 
 /// Which directory a tenant is connected to; the credentials live encrypted

@@ -403,3 +403,50 @@ proptest! {
         prop_assert!(report.gaps.is_empty());
     }
 }
+
+proptest! {
+    // The thousand-record property of the audit table's test, without the
+    // table: an edit, a swap and a deletion anywhere in a long chain are each
+    // reported at the seq where they were made.
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn a_thousand_record_chain_reports_each_edit_swap_and_deletion_at_its_seq(
+        edit_at in 1usize..=1000,
+        which in 0..MUTATIONS,
+        swap_at in 1usize..1000,
+        delete_at in 1usize..1000,
+    ) {
+        let records = chain(1000);
+        let clean = verify(&records);
+        prop_assert!(clean.ok);
+        prop_assert_eq!(clean.records_checked, 1000);
+
+        let mut edited = records.clone();
+        mutate(&mut edited[edit_at - 1], which);
+        let report = verify(&edited);
+        prop_assert_eq!(
+            report.first_broken_link,
+            broken(edit_at - 1, edited[edit_at - 1].seq, LinkFault::HashMismatch)
+        );
+
+        let mut swapped = records.clone();
+        swapped.swap(swap_at - 1, swap_at);
+        let report = verify(&swapped);
+        prop_assert_eq!(
+            report.first_broken_link,
+            broken(swap_at - 1, swap_at as u64 + 1, LinkFault::PrevHashMismatch)
+        );
+        prop_assert!(report.gaps.is_empty());
+
+        let mut cut = records;
+        cut.remove(delete_at - 1);
+        let report = verify(&cut);
+        let k = delete_at as u64;
+        prop_assert_eq!(
+            report.first_broken_link,
+            broken(delete_at - 1, k + 1, LinkFault::PrevHashMismatch)
+        );
+        prop_assert_eq!(report.gaps, vec![gap(k - 1, k, k)]);
+    }
+}

@@ -8,13 +8,9 @@ use std::sync::{Arc, OnceLock};
 use aws_sdk_dynamodb::config::{Intercept, RuntimeComponents};
 use chrono::{DateTime, Utc};
 use zerodesk_audit::ChainScope;
-use zerodesk_domain::{
-    CorrelationId, SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus, TicketId,
-    TicketState,
-};
+use zerodesk_domain::{CorrelationId, TenantId, TicketId, TicketState};
 use zerodesk_events::{Actor, DomainEvent, EventId, EventPayload, TicketStateChanged};
 use zerodesk_ledger::{AuditRepo, AuditWriter};
-use zerodesk_store::TenantRepo;
 use zerodesk_testkit::{LocalAws, unique_tenant};
 
 pub fn aws() -> &'static LocalAws {
@@ -97,24 +93,6 @@ pub fn event(tenant: &TenantId, time: DateTime<Utc>) -> DomainEvent {
     }
 }
 
-pub async fn onboard(tenant: &TenantId, now: DateTime<Utc>) -> TenantRepo {
-    let repo = TenantRepo::new(dynamodb().await, &aws().names.tenants_table);
-    let scope = TenantScope::for_system_task(tenant.clone(), SystemTask::TenantLifecycle);
-    repo.create(
-        &scope,
-        &Tenant {
-            id: tenant.clone(),
-            name: "Demo".into(),
-            status: TenantStatus::Active,
-            policy: TenantPolicy::default(),
-            created_at: now,
-        },
-    )
-    .await
-    .unwrap();
-    repo
-}
-
 /// The endpoint every DynamoDB client of these tests uses: a proxy in front
 /// of the emulator that forwards one request at a time. Real DynamoDB is
 /// linearizable per item; moto is not: its TransactWriteItems deep-copies
@@ -189,51 +167,4 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 pub async fn writer_on(db: aws_sdk_dynamodb::Client) -> Writer {
     let names = &aws().names;
     AuditWriter::new(db.clone(), &names.audit_table, &names.tenants_table, db)
-}
-
-/// Four fresh tables made from the template's definitions, so a purge that
-/// runs with a moved clock touches nothing of any other test.
-pub async fn fresh_tables(prefix: &str) -> zerodesk_ledger::PurgeTables {
-    use zerodesk_template::Template;
-    let stage = unique_tenant(prefix);
-    let template = Template::load(&Template::repository_template_path()).unwrap();
-    let db = dynamodb().await;
-    let mut names = std::collections::BTreeMap::new();
-    for def in template.tables().unwrap() {
-        let name = def.physical_name(&stage);
-        zerodesk_store::schema::create_table(&db, &def, &name)
-            .await
-            .unwrap();
-        names.insert(def.logical_id.clone(), name);
-    }
-    zerodesk_ledger::PurgeTables {
-        tenants: names["TenantsTable"].clone(),
-        tickets: names["TicketsTable"].clone(),
-        audit: names["AuditTable"].clone(),
-        idempotency: names["IdempotencyTable"].clone(),
-    }
-}
-
-/// Every (pk, sk) of a table, by Scan: tests may look at the whole table.
-pub async fn all_keys(table: &str) -> std::collections::BTreeSet<(String, String)> {
-    let db = dynamodb().await;
-    let mut out = std::collections::BTreeSet::new();
-    let mut start = None;
-    loop {
-        let page = db
-            .scan()
-            .table_name(table)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .unwrap();
-        for item in page.items() {
-            let get = |k: &str| item.get(k).unwrap().as_s().unwrap().clone();
-            out.insert((get("pk"), get("sk")));
-        }
-        match page.last_evaluated_key() {
-            Some(k) => start = Some(k.clone()),
-            None => return out,
-        }
-    }
 }

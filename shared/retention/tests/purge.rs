@@ -1,4 +1,5 @@
-//! The retention purge against the emulator, each test on tables of its own
+//! The retention purge (and the admin's lifecycle and erasure around it)
+//! against the emulator, each test on tables of its own
 //! so a moved clock touches nothing else: exactly what expired goes, the
 //! cost follows the expired items, an interrupted run finishes next time, and
 //! offboarding is reversible until day 30 and total after it.
@@ -13,21 +14,21 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::*;
+use zerodesk_admin::{Admin, ConnectionInput, ErasureInput, NewTenant, RequestedBy};
+use zerodesk_aws::TableNames;
 use zerodesk_aws::TenantClientsCache;
 use zerodesk_crypto::SecretBytes;
+use zerodesk_crypto::{ConnectionSecrets, SecretsError, TenantVault};
 use zerodesk_domain::{
     AccountRef, Category, Classification, CorrelationId, Decision, Principal, PrincipalScope, Role,
     SystemTask, TenantId, TenantScope, Ticket, TicketId, TicketState,
 };
 use zerodesk_events::InMemoryPublisher;
-use zerodesk_ledger::admin::{ConnectionInput, NewTenant};
 use zerodesk_ledger::audit::ChainScope;
 use zerodesk_ledger::trail::verify_stored;
-use zerodesk_ledger::{
-    Admin, AuditFilter, AuditRepo, AuditWriter, Caller, ConnectionSecrets, PurgeTables, Purger,
-    SecretsError, TenantGate, TenantVault,
-};
-use zerodesk_store::{TenantRepo, TicketRepo};
+use zerodesk_ledger::{AuditFilter, AuditRepo, AuditWriter, DynamoAudit};
+use zerodesk_retention::Purger;
+use zerodesk_store::{DynamoTenants, DynamoTickets, TenantGate, TenantRepo, TicketRepo};
 
 /// A vault for runs with no offboarded tenant: never asked for anything.
 struct NoSecrets;
@@ -273,10 +274,19 @@ async fn an_interrupted_purge_finishes_on_the_next_run_with_the_same_end_state()
 
 type BoxClock = Box<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
+type Clients = Arc<TenantClientsCache>;
+
 struct Stack {
     db: aws_sdk_dynamodb::Client,
-    tables: PurgeTables,
-    admin: Admin<InMemoryPublisher, TenantVault, BoxClock, Arc<TenantClientsCache>>,
+    tables: TableNames,
+    admin: Admin<
+        DynamoTenants<Clients>,
+        DynamoTickets<Clients>,
+        DynamoAudit<Clients>,
+        TenantVault,
+        InMemoryPublisher,
+        BoxClock,
+    >,
     clients: Arc<TenantClientsCache>,
     writer: Writer,
     publisher: InMemoryPublisher,
@@ -346,10 +356,11 @@ async fn stack(prefix: &str) -> Stack {
     Stack {
         admin: {
             let mut admin = Admin::new(
-                tables.clone(),
-                Arc::clone(&clients),
-                publisher.clone(),
+                DynamoTenants::new(Arc::clone(&clients), &tables.tenants),
+                DynamoTickets::new(Arc::clone(&clients), &tables.tickets),
+                DynamoAudit::new(Arc::clone(&clients), &tables.audit),
                 vault.clone(),
+                publisher.clone(),
                 clock,
             );
             admin.gate = TenantGate::new(std::time::Duration::ZERO);
@@ -410,7 +421,7 @@ async fn populated_tenant(s: &Stack, prefix: &str) -> TenantId {
     let platform = principal(Role::PlatformAdmin, None);
     s.admin
         .create_tenant(
-            Caller {
+            RequestedBy {
                 principal: &platform,
                 correlation_id: &corr,
             },
@@ -425,7 +436,7 @@ async fn populated_tenant(s: &Stack, prefix: &str) -> TenantId {
     let admin = principal(Role::TenantAdmin, Some(&tenant));
     s.admin
         .put_connection(
-            Caller {
+            RequestedBy {
                 principal: &admin,
                 correlation_id: &corr,
             },
@@ -497,7 +508,7 @@ async fn offboarding_then_restoring_on_day_29_keeps_the_data() {
     let before = items_of(&s, &tenant).await;
     let corr = CorrelationId::generate();
     let platform = principal(Role::PlatformAdmin, None);
-    let caller = Caller {
+    let caller = RequestedBy {
         principal: &platform,
         correlation_id: &corr,
     };
@@ -537,7 +548,7 @@ async fn offboarding_then_restoring_on_day_29_keeps_the_data() {
     let page = s
         .admin
         .audit_page(
-            Caller {
+            RequestedBy {
                 principal: &auditor,
                 correlation_id: &corr,
             },
@@ -564,7 +575,7 @@ async fn offboarding_then_day_31_leaves_nothing_of_the_tenant_and_a_receipt() {
     let platform = principal(Role::PlatformAdmin, None);
     s.admin
         .offboard_tenant(
-            Caller {
+            RequestedBy {
                 principal: &platform,
                 correlation_id: &corr,
             },
@@ -662,11 +673,11 @@ async fn erasure_redacts_the_persons_tickets_and_the_trail_keeps_only_a_pseudony
     let report = s
         .admin
         .erase(
-            Caller {
+            RequestedBy {
                 principal: &admin,
                 correlation_id: &corr,
             },
-            zerodesk_ledger::admin::ErasureInput {
+            ErasureInput {
                 account: "Alice@Acme.example".into(),
             },
         )
@@ -693,11 +704,11 @@ async fn erasure_redacts_the_persons_tickets_and_the_trail_keeps_only_a_pseudony
     let again = s
         .admin
         .erase(
-            Caller {
+            RequestedBy {
                 principal: &admin,
                 correlation_id: &corr,
             },
-            zerodesk_ledger::admin::ErasureInput {
+            ErasureInput {
                 account: "alice@acme.example".into(),
             },
         )
@@ -720,18 +731,18 @@ async fn erasure_redacts_the_persons_tickets_and_the_trail_keeps_only_a_pseudony
     let refused = s
         .admin
         .erase(
-            Caller {
+            RequestedBy {
                 principal: &auditor,
                 correlation_id: &corr,
             },
-            zerodesk_ledger::admin::ErasureInput {
+            ErasureInput {
                 account: "bob@acme.example".into(),
             },
         )
         .await;
     assert!(matches!(
         refused,
-        Err(zerodesk_ledger::AdminError::Forbidden)
+        Err(zerodesk_admin::AdminError::Forbidden)
     ));
 }
 
@@ -743,7 +754,7 @@ async fn a_tenant_purge_cut_into_many_short_runs_ends_as_one_run_would_with_one_
     let platform = principal(Role::PlatformAdmin, None);
     s.admin
         .offboard_tenant(
-            Caller {
+            RequestedBy {
                 principal: &platform,
                 correlation_id: &corr,
             },

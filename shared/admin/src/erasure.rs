@@ -1,17 +1,29 @@
-//! Erasure of one person: their personal data in the tenant's tickets is
-//! replaced (text by `[erased]`, their account by an address derived from
-//! their pseudonym, which matches no one). Audit records are left alone:
-//! they never held the account, only the same pseudonym.
+//! Erasure of one person (tenant admins): their personal data in the
+//! tenant's tickets is replaced (text by `[erased]`, their account by an
+//! address derived from their pseudonym, which matches no one). Audit
+//! records are left alone: they never held the account, only the same
+//! pseudonym.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use zerodesk_domain::{AccountRef, TenantScope, Ticket};
-use zerodesk_store::{PageRequest, StoreError, TicketRepo};
+use serde::{Deserialize, Serialize};
+use zerodesk_crypto::ConnectionSecrets;
+use zerodesk_domain::{AccountRef, Action, Clock, TenantScope, Ticket};
+use zerodesk_events::{ConfigChange, Publisher};
+use zerodesk_ledger::{AuditStore, Salt};
+use zerodesk_store::{PageRequest, StoreError, TenantStatusSource, TenantStore, TicketStore};
 
-use crate::salts::Salt;
+use crate::admin::{Admin, RequestedBy};
+use crate::error::AdminError;
 
 pub const ERASED_TEXT: &str = "[erased]";
 const MAX_CONFLICT_RETRIES: usize = 3;
+
+/// Body of `POST /erasure`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureInput {
+    pub account: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErasureReport {
@@ -26,7 +38,7 @@ pub struct ErasureReport {
 /// (`.invalid` is reserved), and the same for the same person.
 pub fn erased_account(salt: &Salt, account: &AccountRef) -> Option<AccountRef> {
     let p = salt.pseudonym(account);
-    let hex = p.strip_prefix(zerodesk_audit::PSEUDONYM_PREFIX)?;
+    let hex = p.strip_prefix(zerodesk_ledger::audit::PSEUDONYM_PREFIX)?;
     AccountRef::parse(&format!("erased-{hex}@erased.invalid")).ok()
 }
 
@@ -85,7 +97,7 @@ fn salt_or_random(salt: Option<&Salt>) -> Salt {
 /// Walks the tenant's tickets (a Query by partition, never a Scan) and
 /// redacts each that concerns `account`. Running it again changes nothing.
 pub async fn erase_person(
-    tickets: &TicketRepo,
+    tickets: &impl TicketStore,
     scope: &TenantScope,
     account: &AccountRef,
     tenant_salt: Option<&Salt>,
@@ -132,4 +144,43 @@ pub async fn erase_person(
         tickets_redacted: redacted,
         erased_at: now,
     })
+}
+
+impl<T, K, A, V, P, C> Admin<T, K, A, V, P, C>
+where
+    T: TenantStore + TenantStatusSource,
+    K: TicketStore,
+    A: AuditStore,
+    V: ConnectionSecrets,
+    P: Publisher,
+    C: Clock,
+{
+    /// Redacts one person's personal data in the tenant's tickets (tenant
+    /// admins). Audit records already hold only a pseudonym for them.
+    pub async fn erase(
+        &self,
+        by: RequestedBy<'_>,
+        input: ErasureInput,
+    ) -> Result<ErasureReport, AdminError> {
+        let (scope, policy) = self.tenant_scope(by, Action::WritePolicy).await?;
+        let account = AccountRef::parse(&input.account)
+            .map_err(|_| AdminError::invalid("account", "must be an email address"))?;
+        let salt = self.audit.salt(&scope).await?;
+        let report = erase_person(
+            &self.tickets,
+            &scope,
+            &account,
+            salt.as_ref(),
+            policy.retention.ticket_days,
+            self.now(),
+        )
+        .await?;
+        let mut details = vec![("tickets_redacted", report.tickets_redacted.to_string())];
+        if let Some(p) = &report.pseudonym {
+            details.push(("pseudonym", p.clone()));
+        }
+        self.publish_config(by, &scope, ConfigChange::PersonErased, &details)
+            .await;
+        Ok(report)
+    }
 }

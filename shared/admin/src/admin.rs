@@ -1,0 +1,161 @@
+//! The `Admin` use-case object: its ports, the tenant gate, and what every
+//! use case shares (who may act on which tenant, recording a change in the
+//! trail). Every tenant request passes the gate first; credentials go into
+//! the vault and never come back out of any use case.
+
+use chrono::{DateTime, Utc};
+use zerodesk_crypto::ConnectionSecrets;
+use zerodesk_domain::{
+    Action, Clock, CorrelationId, Principal, SystemTask, TenantId, TenantPolicy, TenantScope,
+    is_allowed,
+};
+use zerodesk_events::{
+    Actor as EventActor, ConfigChange, DomainEvent, LifecycleChange, Publisher,
+    TenantConfigChanged, TenantLifecycle,
+};
+use zerodesk_ledger::AuditStore;
+use zerodesk_store::{TenantGate, TenantStatusSource, TenantStore, TicketStore};
+
+use crate::error::AdminError;
+
+/// The authenticated principal behind one admin request, and the request's
+/// correlation id for what it publishes.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestedBy<'a> {
+    pub principal: &'a Principal,
+    pub correlation_id: &'a CorrelationId,
+}
+
+/// The admin use cases over their ports. Every port call names the scope of
+/// the one tenant it concerns; the adapters reach that tenant's items only.
+pub struct Admin<T, K, A, V, P, C> {
+    pub tenants: T,
+    pub tickets: K,
+    pub audit: A,
+    pub vault: V,
+    pub publisher: P,
+    pub clock: C,
+    pub gate: TenantGate,
+}
+
+impl<T, K, A, V, P, C> Admin<T, K, A, V, P, C>
+where
+    T: TenantStore + TenantStatusSource,
+    K: TicketStore,
+    A: AuditStore,
+    V: ConnectionSecrets,
+    P: Publisher,
+    C: Clock,
+{
+    pub fn new(tenants: T, tickets: K, audit: A, vault: V, publisher: P, clock: C) -> Self {
+        Self {
+            tenants,
+            tickets,
+            audit,
+            vault,
+            publisher,
+            clock,
+            gate: TenantGate::default(),
+        }
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The scope of a tenant principal allowed `action`, past the gate, and
+    /// the tenant's policy.
+    pub(crate) async fn tenant_scope(
+        &self,
+        by: RequestedBy<'_>,
+        action: Action,
+    ) -> Result<(TenantScope, TenantPolicy), AdminError> {
+        let scope = TenantScope::for_principal(by.principal).ok_or(AdminError::Forbidden)?;
+        // An offboarding tenant's users are refused on every route, whatever
+        // their role, before anything else is looked at.
+        let policy = self.gate.admit(&self.tenants, &scope).await?;
+        if !is_allowed(by.principal.role, action) {
+            return Err(AdminError::Forbidden);
+        }
+        Ok((scope, policy))
+    }
+
+    /// Refuses early (before a body is read) a tenant request that the gate
+    /// or the role would refuse anyway.
+    pub async fn check(&self, by: RequestedBy<'_>, action: Action) -> Result<(), AdminError> {
+        self.tenant_scope(by, action).await.map(|_| ())
+    }
+
+    pub(crate) fn platform_admin(
+        &self,
+        by: RequestedBy<'_>,
+        action: Action,
+    ) -> Result<(), AdminError> {
+        if by.principal.role.is_platform() && is_allowed(by.principal.role, action) {
+            Ok(())
+        } else {
+            Err(AdminError::Forbidden)
+        }
+    }
+
+    /// The scope a platform admin acts in on the named tenant.
+    pub(crate) fn lifecycle_scope(raw: &str) -> Result<TenantScope, AdminError> {
+        let tenant = TenantId::parse(raw).map_err(|_| AdminError::NotFound)?;
+        Ok(TenantScope::for_system_task(
+            tenant,
+            SystemTask::TenantLifecycle,
+        ))
+    }
+
+    /// Records a configuration change in the tenant's trail. The change is
+    /// already made; a publishing failure is logged (and shows as a missing
+    /// record), not turned into an error the caller would retry.
+    pub(crate) async fn publish_config(
+        &self,
+        by: RequestedBy<'_>,
+        scope: &TenantScope,
+        change: ConfigChange,
+        details: &[(&str, String)],
+    ) {
+        let event = DomainEvent::new(
+            scope,
+            EventActor::of(by.principal),
+            by.correlation_id.clone(),
+            TenantConfigChanged {
+                change,
+                details: details
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect(),
+            },
+        );
+        if let Err(e) = self.publisher.publish_one(&event).await {
+            tracing::error!(error = %e, "configuration change not recorded in the audit trail");
+        }
+    }
+
+    pub(crate) async fn publish_lifecycle(
+        &self,
+        by: RequestedBy<'_>,
+        scope: &TenantScope,
+        change: LifecycleChange,
+    ) -> Result<(), AdminError> {
+        let event = DomainEvent::new(
+            scope,
+            EventActor::of(by.principal),
+            by.correlation_id.clone(),
+            TenantLifecycle {
+                change,
+                details: Default::default(),
+            },
+        );
+        self.publish(&event).await
+    }
+
+    pub(crate) async fn publish(&self, event: &DomainEvent) -> Result<(), AdminError> {
+        self.publisher
+            .publish_one(event)
+            .await
+            .map_err(|e| AdminError::Unavailable(Box::new(e)))
+    }
+}

@@ -1,0 +1,73 @@
+//! A tenant's policy: read by the tenant's staff, replaced by its admins.
+//! A value out of bounds is refused by name; a stored change is recorded in
+//! the tenant's trail and takes effect at once in this container's gate.
+
+use zerodesk_crypto::ConnectionSecrets;
+use zerodesk_domain::{Action, Clock, PolicyError, TenantPolicy};
+use zerodesk_events::{ConfigChange, Publisher};
+use zerodesk_ledger::AuditStore;
+use zerodesk_store::{TenantStatusSource, TenantStore, TicketStore};
+
+use crate::admin::{Admin, RequestedBy};
+use crate::error::AdminError;
+
+impl<T, K, A, V, P, C> Admin<T, K, A, V, P, C>
+where
+    T: TenantStore + TenantStatusSource,
+    K: TicketStore,
+    A: AuditStore,
+    V: ConnectionSecrets,
+    P: Publisher,
+    C: Clock,
+{
+    pub async fn get_policy(&self, by: RequestedBy<'_>) -> Result<TenantPolicy, AdminError> {
+        let (_, policy) = self.tenant_scope(by, Action::ReadPolicy).await?;
+        Ok(policy)
+    }
+
+    /// Replaces the policy. A value out of bounds names its field.
+    pub async fn put_policy(
+        &self,
+        by: RequestedBy<'_>,
+        policy: TenantPolicy,
+    ) -> Result<TenantPolicy, AdminError> {
+        let (scope, _) = self.tenant_scope(by, Action::WritePolicy).await?;
+        policy
+            .validate()
+            .map_err(|e: PolicyError| AdminError::Invalid {
+                field: e.field(),
+                reason: "is out of the allowed bounds",
+            })?;
+        let mut tenant = self
+            .tenants
+            .get(&scope)
+            .await?
+            .ok_or(AdminError::TenantInactive)?;
+        tenant.policy = policy.clone();
+        self.tenants.replace(&scope, &tenant, "active").await?;
+        self.gate.evict(scope.tenant());
+        let automated: Vec<&str> = policy.auto_resolve.iter().map(|c| c.as_str()).collect();
+        let details = [
+            ("auto_resolve", automated.join(",")),
+            (
+                "protected_accounts",
+                policy.protected_accounts.len().to_string(),
+            ),
+            (
+                "protected_groups",
+                policy.protected_groups.len().to_string(),
+            ),
+            (
+                "ticket_retention_days",
+                policy.retention.ticket_days.to_string(),
+            ),
+            (
+                "audit_retention_days",
+                policy.retention.audit_days.to_string(),
+            ),
+        ];
+        self.publish_config(by, &scope, ConfigChange::PolicyUpdated, &details)
+            .await;
+        Ok(policy)
+    }
+}
