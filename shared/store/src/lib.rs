@@ -9,7 +9,6 @@ mod page;
 pub mod gate;
 pub mod idempotency;
 pub mod rate_limit;
-pub mod schema;
 pub mod tenants;
 pub mod tickets;
 

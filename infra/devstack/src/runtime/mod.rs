@@ -213,8 +213,4 @@ pub fn new_request_id() -> String {
 
 /// util-linux `setpriv`, used to give children a parent-death signal so that
 /// nothing outlives a stack that was killed without a chance to clean up.
-pub fn setpriv() -> Option<&'static str> {
-    ["/usr/bin/setpriv", "/bin/setpriv"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-}
+pub use zerodesk_localaws::moto::setpriv;

@@ -201,7 +201,7 @@ pub async fn fresh_tables(prefix: &str) -> zerodesk_ledger::PurgeTables {
     let mut names = std::collections::BTreeMap::new();
     for def in template.tables().unwrap() {
         let name = def.physical_name(&stage);
-        zerodesk_store::schema::create_table(&db, &def, &name)
+        zerodesk_testkit::create_table(&db, &def, &name)
             .await
             .unwrap();
         names.insert(def.logical_id.clone(), name);
