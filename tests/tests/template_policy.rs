@@ -22,7 +22,7 @@ use zerodesk_template::{AttributeType, Template};
 
 /// (function logical id, cargo package).
 const FUNCTIONS: [(&str, &str); 6] = [
-    ("TriageFunction", "triage"),
+    ("TicketsFunction", "tickets"),
     ("ResetFunction", "reset"),
     ("UnlockFunction", "unlock"),
     ("AuditWriteFunction", "audit-write"),
@@ -43,18 +43,18 @@ const TENANT_LEADING_KEYS: [&str; 2] = [
 ];
 
 const ROUTES: &[(&str, &str, &str)] = &[
-    ("TriageFunction", "POST", "/tickets"),
-    ("TriageFunction", "GET", "/tickets"),
-    ("TriageFunction", "GET", "/tickets/{id}"),
-    ("TriageFunction", "POST", "/tickets/{id}/approve"),
-    ("TriageFunction", "POST", "/tickets/{id}/reject"),
+    ("TicketsFunction", "POST", "/tickets"),
+    ("TicketsFunction", "GET", "/tickets"),
+    ("TicketsFunction", "GET", "/tickets/{id}"),
+    ("TicketsFunction", "POST", "/tickets/{id}/approve"),
+    ("TicketsFunction", "POST", "/tickets/{id}/reject"),
     (
-        "TriageFunction",
+        "TicketsFunction",
         "GET",
         "/platform/tenants/{tenant}/tickets",
     ),
     (
-        "TriageFunction",
+        "TicketsFunction",
         "GET",
         "/platform/tenants/{tenant}/tickets/{id}",
     ),
@@ -1360,7 +1360,7 @@ fn each_function_reaches_only_its_own_role_and_its_tenant_role() {
     let t = repository_template();
     let iam = Iam::new(&t);
     let expected = [
-        ("TriageFunction", ["TenantDataRole", "TriageRole"]),
+        ("TicketsFunction", ["TenantDataRole", "TicketsRole"]),
         ("ResetFunction", ["ResetRole", "TenantDataRole"]),
         ("UnlockFunction", ["TenantDataRole", "UnlockRole"]),
         ("AdminFunction", ["AdminRole", "TenantDataRole"]),
@@ -1423,7 +1423,7 @@ fn a_wildcard_action_on_the_audit_table_is_found() {
     });
     let v = audit_trail_violations(&t);
     for f in [
-        "TriageFunction",
+        "TicketsFunction",
         "ResetFunction",
         "UnlockFunction",
         "AdminFunction",
@@ -1633,7 +1633,7 @@ fn an_api_without_a_default_authorizer_is_found() {
     assert_found(
         &v,
         &[
-            "TriageFunction/CreateTicket",
+            "TicketsFunction/CreateTicket",
             "not on an authorized HttpApi",
         ],
     );
@@ -1659,7 +1659,7 @@ fn a_route_on_the_implicit_api_is_found() {
 #[test]
 fn an_unreviewed_route_is_found() {
     let t = mutated(|r| {
-        event(r, "TriageFunction", "GetTicket")["Path"] = Value::from("/tickets/{id}/everything");
+        event(r, "TicketsFunction", "GetTicket")["Path"] = Value::from("/tickets/{id}/everything");
     });
     let v = route_violations(&t);
     assert_found(&v, &["route missing", "/tickets/{id}\""]);

@@ -23,7 +23,7 @@ const QUEUE_DEPTH: usize = 256;
 /// Everything needed to run one function locally.
 #[derive(Debug, Clone)]
 pub struct FunctionSpec {
-    /// `AWS_LAMBDA_FUNCTION_NAME`, e.g. `zerodesk-local-TriageFunction`.
+    /// `AWS_LAMBDA_FUNCTION_NAME`, e.g. `zerodesk-local-tickets`.
     pub name: String,
     /// Short label for console lines, e.g. the binary name.
     pub label: String,
