@@ -3,6 +3,7 @@
 //! see what was published.
 
 use aws_config::SdkConfig;
+use zerodesk_aws::TableNames;
 use zerodesk_localaws::error_chain;
 use zerodesk_template::{Resolve, Template};
 
@@ -12,10 +13,8 @@ use crate::{HarnessError, STAGE};
 #[derive(Debug, Clone)]
 pub struct ResourceNames {
     pub stage: String,
-    pub tenants_table: String,
-    pub tickets_table: String,
-    pub audit_table: String,
-    pub idempotency_table: String,
+    /// The four tables, in the one type the functions' environment uses.
+    pub tables: TableNames,
     pub kms_key_id: String,
     pub event_bus_name: String,
     /// Receives every event with source `zerodesk` on the bus.
@@ -25,13 +24,8 @@ pub struct ResourceNames {
 
 impl ResourceNames {
     /// The table names as the functions' environment carries them.
-    pub fn table_names(&self) -> zerodesk_aws::TableNames {
-        zerodesk_aws::TableNames {
-            tenants: self.tenants_table.clone(),
-            tickets: self.tickets_table.clone(),
-            audit: self.audit_table.clone(),
-            idempotency: self.idempotency_table.clone(),
-        }
+    pub fn table_names(&self) -> TableNames {
+        self.tables.clone()
     }
 
     /// The environment a function gets (docs/conventions.md), for tests that
@@ -39,10 +33,10 @@ impl ResourceNames {
     pub fn function_env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("STAGE", self.stage.clone()),
-            ("TENANTS_TABLE", self.tenants_table.clone()),
-            ("TICKETS_TABLE", self.tickets_table.clone()),
-            ("AUDIT_TABLE", self.audit_table.clone()),
-            ("IDEMPOTENCY_TABLE", self.idempotency_table.clone()),
+            ("TENANTS_TABLE", self.tables.tenants.clone()),
+            ("TICKETS_TABLE", self.tables.tickets.clone()),
+            ("AUDIT_TABLE", self.tables.audit.clone()),
+            ("IDEMPOTENCY_TABLE", self.tables.idempotency.clone()),
             ("KMS_KEY_ID", self.kms_key_id.clone()),
             ("EVENT_BUS_NAME", self.event_bus_name.clone()),
             (
@@ -131,10 +125,12 @@ pub async fn provision(config: &SdkConfig) -> Result<ResourceNames, HarnessError
 
     Ok(ResourceNames {
         stage: STAGE.to_owned(),
-        tenants_table: table("TenantsTable")?,
-        tickets_table: table("TicketsTable")?,
-        audit_table: table("AuditTable")?,
-        idempotency_table: table("IdempotencyTable")?,
+        tables: TableNames {
+            tenants: table("TenantsTable")?,
+            tickets: table("TicketsTable")?,
+            audit: table("AuditTable")?,
+            idempotency: table("IdempotencyTable")?,
+        },
         kms_key_id,
         event_bus_name,
         events_queue_url,

@@ -187,7 +187,7 @@ mod tests {
         };
         let repo = TenantRepo::new(
             aws_sdk_dynamodb::Client::new(&config),
-            &aws.names.tenants_table,
+            &aws.names.tables.tenants,
         );
         let _ = repo.create(&scope, &tenant).await; // shared by the tests of this binary
         let clients =

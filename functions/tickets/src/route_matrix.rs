@@ -30,7 +30,7 @@ async fn setup() -> Setup {
     let config = aws.sdk_config().await;
     let repo = TenantRepo::new(
         aws_sdk_dynamodb::Client::new(&config),
-        &aws.names.tenants_table,
+        &aws.names.tables.tenants,
     );
     let mut ids = Vec::new();
     for prefix in ["mx-own", "mx-other"] {

@@ -50,7 +50,7 @@ async fn harness() -> Harness {
             claim_names: ClaimNames::default(),
         },
         publisher,
-        writer: AuditWriter::new(db.clone(), &names.audit_table, &names.tenants_table, db),
+        writer: AuditWriter::new(db.clone(), &names.tables.audit, &names.tables.tenants, db),
         secrets: aws_sdk_secretsmanager::Client::new(&config),
     }
 }

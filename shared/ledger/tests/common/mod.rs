@@ -74,7 +74,7 @@ pub async fn writer() -> Writer {
 }
 
 pub async fn repo() -> AuditRepo {
-    AuditRepo::new(dynamodb().await, &aws().names.audit_table)
+    AuditRepo::new(dynamodb().await, &aws().names.tables.audit)
 }
 
 /// A state-change event of `tenant`, at `time`.
@@ -98,7 +98,7 @@ pub fn event(tenant: &TenantId, time: DateTime<Utc>) -> DomainEvent {
 }
 
 pub async fn onboard(tenant: &TenantId, now: DateTime<Utc>) -> TenantRepo {
-    let repo = TenantRepo::new(dynamodb().await, &aws().names.tenants_table);
+    let repo = TenantRepo::new(dynamodb().await, &aws().names.tables.tenants);
     let scope = TenantScope::for_system_task(tenant.clone(), SystemTask::TenantLifecycle);
     repo.create(
         &scope,
@@ -188,7 +188,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 pub async fn writer_on(db: aws_sdk_dynamodb::Client) -> Writer {
     let names = &aws().names;
-    AuditWriter::new(db.clone(), &names.audit_table, &names.tenants_table, db)
+    AuditWriter::new(db.clone(), &names.tables.audit, &names.tables.tenants, db)
 }
 
 /// Four fresh tables made from the template's definitions, so a purge that
