@@ -1,5 +1,5 @@
-//! The deployment's security invariants, read from `template.yaml` (DESIGN
-//! sections 6, 7 and 9): no function can update audit records and only
+//! The deployment's security invariants, read from `template.yaml`
+//! (docs/architecture.md sections 7, 8 and 9): no function can update audit records and only
 //! retention-purge can delete them, every tenant-data permission is confined
 //! by `dynamodb:LeadingKeys` to the session's tenant, every route sits behind
 //! the JWT authorizer, and the tables are the ones the code provisions.
@@ -707,7 +707,7 @@ fn audit_trail_violations(template: &Template) -> Vec<String> {
     out
 }
 
-/// Tenant isolation in IAM (DESIGN section 6, layer 3):
+/// Tenant isolation in IAM (docs/architecture.md section 7, layer 3):
 /// - every Allow of a DynamoDB item action on a table (or on an index that
 ///   returns more than keys) carries `ForAllValues:StringLike|StringEquals
 ///   dynamodb:LeadingKeys` and the `Null` guard that makes it non-vacuous;
