@@ -1,22 +1,19 @@
-//! The local AWS harness every crate's tests use: a pinned moto server from
-//! the project virtualenv on a free loopback port, started once per test
-//! binary and provisioned from `template.yaml`. It never reuses a server it
-//! did not start, and the server dies with the test process.
+//! The local AWS harness every crate's tests use: one emulator per test
+//! binary, started and provisioned from `template.yaml` by
+//! `zerodesk-localaws`, plus a queue that sees every published event. It never
+//! reuses a server it did not start, and the server dies with the test process.
 
-#![allow(clippy::print_stderr)]
-
-mod moto;
 mod provision;
 
 use std::sync::OnceLock;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
+use aws_config::SdkConfig;
 
 pub use provision::ResourceNames;
+pub use zerodesk_localaws::create_table;
 
 /// The region and stage every local resource lives in.
-pub const REGION: &str = "us-east-1";
+pub const REGION: &str = zerodesk_localaws::REGION;
 pub const STAGE: &str = "test";
 
 #[derive(Debug, thiserror::Error)]
@@ -44,26 +41,43 @@ impl LocalAws {
     ///
     /// # Panics
     /// When the server cannot be started: a test cannot run without it.
-    #[allow(clippy::expect_used)]
     pub fn shared() -> &'static LocalAws {
         let started = LOCAL_AWS.get_or_init(|| {
-            // Provision on a runtime of its own: the callers' runtimes are per test.
-            std::thread::spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                rt.block_on(async {
-                    let endpoint = moto::start().await.map_err(|e| e.to_string())?;
-                    let config = sdk_config_for(&endpoint).await;
-                    let names = provision::provision(&config)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    Ok(LocalAws { endpoint, names })
-                })
-            })
-            .join()
-            .unwrap_or_else(|_| Err("the harness thread panicked".to_owned()))
+            let (sender, receiver) = std::sync::mpsc::channel();
+            // The server's parent-death signal follows the thread that starts
+            // it, so that thread owns the server and lives as long as the tests.
+            let owner = std::thread::Builder::new()
+                .name("local-aws".to_owned())
+                .spawn(move || {
+                    let rt = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(rt) => rt,
+                        Err(e) => {
+                            let _ = sender.send(Err(e.to_string()));
+                            return;
+                        }
+                    };
+                    rt.block_on(async {
+                        match start_and_provision().await {
+                            Ok((moto, aws)) => {
+                                let _ = sender.send(Ok(aws));
+                                std::future::pending::<()>().await;
+                                drop(moto);
+                            }
+                            Err(e) => {
+                                let _ = sender.send(Err(e.to_string()));
+                            }
+                        }
+                    });
+                });
+            match owner {
+                Ok(_) => receiver
+                    .recv()
+                    .unwrap_or_else(|_| Err("the harness thread panicked".to_owned())),
+                Err(e) => Err(e.to_string()),
+            }
         });
         match started {
             Ok(aws) => aws,
@@ -77,20 +91,23 @@ impl LocalAws {
     }
 }
 
+async fn start_and_provision() -> Result<(zerodesk_localaws::Moto, LocalAws), HarnessError> {
+    let root = zerodesk_localaws::repository_root();
+    let server = zerodesk_localaws::moto::ensure_installed(&root, &|_| {})
+        .await
+        .map_err(|e| HarnessError::Virtualenv(e.to_string()))?;
+    let moto = zerodesk_localaws::moto::start(&server, None)
+        .await
+        .map_err(|e| HarnessError::Start(e.to_string()))?;
+    let endpoint = moto.endpoint.clone();
+    let config = sdk_config_for(&endpoint).await;
+    let names = provision::provision(&config).await?;
+    Ok((moto, LocalAws { endpoint, names }))
+}
+
 /// SDK configuration for a local endpoint with fixed test credentials.
 pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "zerodesk-testkit",
-        ))
-        .load()
-        .await
+    zerodesk_localaws::sdk_config(endpoint).await
 }
 
 /// A tenant id no other test in this binary uses.

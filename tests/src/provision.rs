@@ -1,9 +1,11 @@
-//! Provisions a fresh emulator from `template.yaml`: the tables (through the
-//! store crate's one table builder), a KMS key, the event bus, and an SQS
-//! queue that receives every zerodesk event so tests can see what was published.
+//! What the tests get on top of the template's resources: their physical
+//! names, and an SQS queue that receives every zerodesk event so tests can
+//! see what was published.
 
 use aws_config::SdkConfig;
-use zerodesk_template::Template;
+use zerodesk_aws::TableNames;
+use zerodesk_localaws::error_chain;
+use zerodesk_template::{Resolve, Template};
 
 use crate::{HarnessError, STAGE};
 
@@ -11,10 +13,8 @@ use crate::{HarnessError, STAGE};
 #[derive(Debug, Clone)]
 pub struct ResourceNames {
     pub stage: String,
-    pub tenants_table: String,
-    pub tickets_table: String,
-    pub audit_table: String,
-    pub idempotency_table: String,
+    /// The four tables, in the one type the functions' environment uses.
+    pub tables: TableNames,
     pub kms_key_id: String,
     pub event_bus_name: String,
     /// Receives every event with source `zerodesk` on the bus.
@@ -24,13 +24,8 @@ pub struct ResourceNames {
 
 impl ResourceNames {
     /// The table names as the functions' environment carries them.
-    pub fn table_names(&self) -> zerodesk_aws::TableNames {
-        zerodesk_aws::TableNames {
-            tenants: self.tenants_table.clone(),
-            tickets: self.tickets_table.clone(),
-            audit: self.audit_table.clone(),
-            idempotency: self.idempotency_table.clone(),
-        }
+    pub fn table_names(&self) -> TableNames {
+        self.tables.clone()
     }
 
     /// The environment a function gets (docs/conventions.md), for tests that
@@ -38,10 +33,10 @@ impl ResourceNames {
     pub fn function_env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("STAGE", self.stage.clone()),
-            ("TENANTS_TABLE", self.tenants_table.clone()),
-            ("TICKETS_TABLE", self.tickets_table.clone()),
-            ("AUDIT_TABLE", self.audit_table.clone()),
-            ("IDEMPOTENCY_TABLE", self.idempotency_table.clone()),
+            ("TENANTS_TABLE", self.tables.tenants.clone()),
+            ("TICKETS_TABLE", self.tables.tickets.clone()),
+            ("AUDIT_TABLE", self.tables.audit.clone()),
+            ("IDEMPOTENCY_TABLE", self.tables.idempotency.clone()),
             ("KMS_KEY_ID", self.kms_key_id.clone()),
             ("EVENT_BUS_NAME", self.event_bus_name.clone()),
             (
@@ -56,49 +51,32 @@ fn fail(what: &str) -> impl Fn(String) -> HarnessError + '_ {
     move |e| HarnessError::Provision(format!("{what}: {e}"))
 }
 
+/// Everything the template declares (through `zerodesk-localaws`, as the local
+/// stack does), then the test-only queue that receives every zerodesk event.
 pub async fn provision(config: &SdkConfig) -> Result<ResourceNames, HarnessError> {
     let template = Template::load(&Template::repository_template_path())
-        .map_err(|e| HarnessError::Provision(e.to_string()))?;
-    let dynamodb = aws_sdk_dynamodb::Client::new(config);
-    let mut table_name = std::collections::BTreeMap::new();
-    for def in template
-        .tables()
-        .map_err(|e| HarnessError::Provision(e.to_string()))?
-    {
-        let name = def.physical_name(STAGE);
-        zerodesk_store::schema::create_table(&dynamodb, &def, &name)
-            .await
-            .map_err(|e| fail("table")(error_chain(&e)))?;
-        table_name.insert(def.logical_id.clone(), name);
-    }
+        .map_err(|e| fail("template")(error_chain(&e)))?;
+    let parameters = zerodesk_localaws::template_parameters(&template, STAGE);
+    let provisioned = zerodesk_localaws::provision(&template, config, &parameters)
+        .await
+        .map_err(|e| fail("template resources")(error_chain(&e)))?;
     let table = |id: &str| {
-        table_name
+        provisioned
+            .tables
             .get(id)
             .cloned()
             .ok_or_else(|| HarnessError::Provision(format!("template has no {id}")))
     };
+    let value = |id: &str, attribute: &str| {
+        provisioned
+            .values
+            .attribute(id, attribute)
+            .ok_or_else(|| HarnessError::Provision(format!("template has no {id}.{attribute}")))
+    };
+    let kms_key_id = value("DataKey", "KeyId")?;
+    let event_bus_name = value("EventBus", "Name")?;
 
-    let kms = aws_sdk_kms::Client::new(config);
-    let key = kms
-        .create_key()
-        .description("zerodesk test data key")
-        .send()
-        .await
-        .map_err(|e| fail("kms key")(error_chain(&e)))?;
-    let kms_key_id = key
-        .key_metadata()
-        .map(|m| m.key_id().to_owned())
-        .ok_or_else(|| HarnessError::Provision("kms key has no id".into()))?;
-
-    let event_bus_name = format!("zerodesk-{STAGE}");
     let events = aws_sdk_eventbridge::Client::new(config);
-    events
-        .create_event_bus()
-        .name(&event_bus_name)
-        .send()
-        .await
-        .map_err(|e| fail("event bus")(error_chain(&e)))?;
-
     let sqs = aws_sdk_sqs::Client::new(config);
     let queue = sqs
         .create_queue()
@@ -147,27 +125,19 @@ pub async fn provision(config: &SdkConfig) -> Result<ResourceNames, HarnessError
 
     Ok(ResourceNames {
         stage: STAGE.to_owned(),
-        tenants_table: table("TenantsTable")?,
-        tickets_table: table("TicketsTable")?,
-        audit_table: table("AuditTable")?,
-        idempotency_table: table("IdempotencyTable")?,
+        tables: TableNames {
+            tenants: table("TenantsTable")?,
+            tickets: table("TicketsTable")?,
+            audit: table("AuditTable")?,
+            idempotency: table("IdempotencyTable")?,
+        },
         kms_key_id,
         event_bus_name,
         events_queue_url,
+        // The tenant role's name as the tests know it; the emulator does not enforce roles.
         tenant_access_role_arn: format!(
-            "arn:aws:iam::123456789012:role/zerodesk-{STAGE}-tenant-access"
+            "arn:aws:iam::{}:role/zerodesk-{STAGE}-tenant-access",
+            zerodesk_localaws::ACCOUNT_ID
         ),
     })
-}
-
-/// The error and its sources, for the harness's own failure messages.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

@@ -22,7 +22,7 @@ async fn harness_provisions_every_table_from_the_template() {
     );
     let described = client
         .describe_table()
-        .table_name(&aws.names.tickets_table)
+        .table_name(&aws.names.tables.tickets)
         .send()
         .await
         .unwrap();

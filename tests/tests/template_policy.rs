@@ -1,5 +1,5 @@
-//! The deployment's security invariants, read from `template.yaml` (DESIGN
-//! sections 6, 7 and 9): no function can update audit records and only
+//! The deployment's security invariants, read from `template.yaml`
+//! (docs/architecture.md sections 7, 8 and 9): no function can update audit records and only
 //! retention-purge can delete them, every tenant-data permission is confined
 //! by `dynamodb:LeadingKeys` to the session's tenant, every route sits behind
 //! the JWT authorizer, and the tables are the ones the code provisions.
@@ -22,7 +22,7 @@ use zerodesk_template::{AttributeType, Template};
 
 /// (function logical id, cargo package).
 const FUNCTIONS: [(&str, &str); 6] = [
-    ("TriageFunction", "triage"),
+    ("TicketsFunction", "tickets"),
     ("ResetFunction", "reset"),
     ("UnlockFunction", "unlock"),
     ("AuditWriteFunction", "audit-write"),
@@ -43,18 +43,18 @@ const TENANT_LEADING_KEYS: [&str; 2] = [
 ];
 
 const ROUTES: &[(&str, &str, &str)] = &[
-    ("TriageFunction", "POST", "/tickets"),
-    ("TriageFunction", "GET", "/tickets"),
-    ("TriageFunction", "GET", "/tickets/{id}"),
-    ("TriageFunction", "POST", "/tickets/{id}/approve"),
-    ("TriageFunction", "POST", "/tickets/{id}/reject"),
+    ("TicketsFunction", "POST", "/tickets"),
+    ("TicketsFunction", "GET", "/tickets"),
+    ("TicketsFunction", "GET", "/tickets/{id}"),
+    ("TicketsFunction", "POST", "/tickets/{id}/approve"),
+    ("TicketsFunction", "POST", "/tickets/{id}/reject"),
     (
-        "TriageFunction",
+        "TicketsFunction",
         "GET",
         "/platform/tenants/{tenant}/tickets",
     ),
     (
-        "TriageFunction",
+        "TicketsFunction",
         "GET",
         "/platform/tenants/{tenant}/tickets/{id}",
     ),
@@ -707,7 +707,7 @@ fn audit_trail_violations(template: &Template) -> Vec<String> {
     out
 }
 
-/// Tenant isolation in IAM (DESIGN section 6, layer 3):
+/// Tenant isolation in IAM (docs/architecture.md section 7, layer 3):
 /// - every Allow of a DynamoDB item action on a table (or on an index that
 ///   returns more than keys) carries `ForAllValues:StringLike|StringEquals
 ///   dynamodb:LeadingKeys` and the `Null` guard that makes it non-vacuous;
@@ -1360,7 +1360,7 @@ fn each_function_reaches_only_its_own_role_and_its_tenant_role() {
     let t = repository_template();
     let iam = Iam::new(&t);
     let expected = [
-        ("TriageFunction", ["TenantDataRole", "TriageRole"]),
+        ("TicketsFunction", ["TenantDataRole", "TicketsRole"]),
         ("ResetFunction", ["ResetRole", "TenantDataRole"]),
         ("UnlockFunction", ["TenantDataRole", "UnlockRole"]),
         ("AdminFunction", ["AdminRole", "TenantDataRole"]),
@@ -1423,7 +1423,7 @@ fn a_wildcard_action_on_the_audit_table_is_found() {
     });
     let v = audit_trail_violations(&t);
     for f in [
-        "TriageFunction",
+        "TicketsFunction",
         "ResetFunction",
         "UnlockFunction",
         "AdminFunction",
@@ -1633,7 +1633,7 @@ fn an_api_without_a_default_authorizer_is_found() {
     assert_found(
         &v,
         &[
-            "TriageFunction/CreateTicket",
+            "TicketsFunction/CreateTicket",
             "not on an authorized HttpApi",
         ],
     );
@@ -1659,7 +1659,7 @@ fn a_route_on_the_implicit_api_is_found() {
 #[test]
 fn an_unreviewed_route_is_found() {
     let t = mutated(|r| {
-        event(r, "TriageFunction", "GetTicket")["Path"] = Value::from("/tickets/{id}/everything");
+        event(r, "TicketsFunction", "GetTicket")["Path"] = Value::from("/tickets/{id}/everything");
     });
     let v = route_violations(&t);
     assert_found(&v, &["route missing", "/tickets/{id}\""]);

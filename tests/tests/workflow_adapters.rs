@@ -81,7 +81,7 @@ async fn world_connected(policy: TenantPolicy, timeout: Duration, connected: Con
         created_at: Utc::now(),
     };
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    TenantRepo::new(dynamodb, &aws.names.tenants_table)
+    TenantRepo::new(dynamodb, &aws.names.tables.tenants)
         .create(&scope, &record)
         .await
         .unwrap();

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const FUNCTIONS: [&str; 6] = [
-    "triage",
+    "tickets",
     "reset",
     "unlock",
     "audit-write",

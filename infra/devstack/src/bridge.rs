@@ -8,9 +8,9 @@ use std::time::Duration;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use tokio::sync::watch;
 
-use crate::aws::RuleQueue;
 use crate::console::Console;
 use crate::runtime::Invoker;
+use zerodesk_localaws::RuleQueue;
 
 /// Lambda's asynchronous invocation: the first attempt and two retries.
 const MAX_ATTEMPTS: u32 = 3;
@@ -46,7 +46,7 @@ pub async fn drain(
                 if !failing {
                     console.line(&format!(
                         "[events] {route}: cannot read the queue: {}",
-                        crate::aws::provision::error_chain(&e)
+                        zerodesk_localaws::error_chain(&e)
                     ));
                 }
                 failing = true;

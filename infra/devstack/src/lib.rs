@@ -14,7 +14,6 @@ pub(crate) async fn stopped(flag: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = flag.wait_for(|stop| *stop).await;
 }
 pub mod admin;
-pub mod aws;
 pub mod banner;
 pub mod binaries;
 pub mod bridge;

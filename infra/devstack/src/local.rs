@@ -1,72 +1,7 @@
-//! Local values for the template's references: parameters, pseudo
-//! parameters and what each provisioned resource's `Ref` / `GetAtt` is in
-//! the emulator. A reference with no local value is an error, never a guess.
+//! The local stack's fixed names: its stage, and the emulator's region,
+//! account and credentials (owned by `zerodesk-localaws`, repeated nowhere).
 
-use std::collections::BTreeMap;
+pub use zerodesk_localaws::{ACCOUNT_ID, DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, LocalValues, REGION};
 
-use zerodesk_template::Resolve;
-
-pub const REGION: &str = "us-east-1";
-/// moto's default account.
-pub const ACCOUNT_ID: &str = "123456789012";
+/// The stage of every local resource name (`zerodesk-local-...`).
 pub const STAGE: &str = "local";
-pub const STACK_NAME: &str = "zerodesk-local";
-/// Credentials the emulator accepts; they protect nothing.
-pub const DUMMY_ACCESS_KEY: &str = "testing";
-pub const DUMMY_SECRET_KEY: &str = "testing";
-
-#[derive(Debug, Clone, Default)]
-pub struct LocalValues {
-    refs: BTreeMap<String, String>,
-    attributes: BTreeMap<(String, String), String>,
-}
-
-impl LocalValues {
-    /// Pseudo parameters and the given parameter values.
-    pub fn with_parameters(parameters: &BTreeMap<String, String>) -> LocalValues {
-        let mut refs: BTreeMap<String, String> = parameters.clone();
-        for (k, v) in [
-            ("AWS::Region", REGION),
-            ("AWS::AccountId", ACCOUNT_ID),
-            ("AWS::Partition", "aws"),
-            ("AWS::StackName", STACK_NAME),
-            ("AWS::URLSuffix", "amazonaws.com"),
-        ] {
-            refs.insert(k.to_owned(), v.to_owned());
-        }
-        refs.insert(
-            "AWS::StackId".to_owned(),
-            format!("arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/local"),
-        );
-        LocalValues {
-            refs,
-            attributes: BTreeMap::new(),
-        }
-    }
-
-    pub fn set_ref(&mut self, logical_id: &str, value: impl Into<String>) {
-        self.refs.insert(logical_id.to_owned(), value.into());
-    }
-
-    /// The `Ref` value of a logical id or parameter, if set.
-    pub fn reference_of(&self, name: &str) -> Option<String> {
-        self.refs.get(name).cloned()
-    }
-
-    pub fn set_attribute(&mut self, logical_id: &str, attribute: &str, value: impl Into<String>) {
-        self.attributes
-            .insert((logical_id.to_owned(), attribute.to_owned()), value.into());
-    }
-}
-
-impl Resolve for LocalValues {
-    fn reference(&self, name: &str) -> Option<String> {
-        self.refs.get(name).cloned()
-    }
-
-    fn attribute(&self, resource: &str, attribute: &str) -> Option<String> {
-        self.attributes
-            .get(&(resource.to_owned(), attribute.to_owned()))
-            .cloned()
-    }
-}

@@ -86,7 +86,7 @@ fn fail(text: &str) -> ExitCode {
 
 /// An error with its sources, for the terminal.
 fn chain(e: &dyn std::error::Error) -> String {
-    devstack::aws::provision::error_chain(e)
+    zerodesk_localaws::error_chain(e)
 }
 
 #[tokio::main]

@@ -11,9 +11,9 @@ use zerodesk_domain::{
 };
 use zerodesk_store::{ConnectionMetadata, TenantRepo};
 
-use crate::aws::Provisioned;
 use crate::console::Console;
 use crate::local::STAGE;
+use zerodesk_localaws::Provisioned;
 
 /// (tenant id, display name, directory domain) of each seeded tenant.
 pub const DEMO_TENANTS: [(&str, &str, &str); 2] = [

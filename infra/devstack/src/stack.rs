@@ -3,7 +3,7 @@
 //! HTTP API, delivers events and schedules, and on stop tears all of it
 //! down and waits until every child has exited.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,6 @@ use tokio::task::JoinHandle;
 use zerodesk_template::{Template, TemplateError};
 
 use crate::admin::AdminFunction;
-use crate::aws::{Moto, MotoError, ProvisionError};
 use crate::binaries::{self, Profile};
 use crate::console::Console;
 use crate::gateway::{self, GatewaySetup};
@@ -22,6 +21,7 @@ use crate::oidc::{KeyError, SigningKey};
 use crate::runtime::{Function, FunctionSpec};
 use crate::schedule::{ExpressionError, Schedule, Scheduled};
 use crate::state::{StackState, issuer_for};
+use zerodesk_localaws::{Moto, MotoError, ProvisionError};
 
 #[derive(Debug, Clone)]
 pub struct StackOptions {
@@ -171,24 +171,23 @@ impl Stack {
         let directory_env = fakes.endpoint_env();
         self.fakes = Some(fakes);
 
-        let server = crate::aws::moto::ensure_installed(&opts.root, console).await?;
+        let server = zerodesk_localaws::moto::ensure_installed(&opts.root, &|what| {
+            console.line(&format!("[devstack] {what}"));
+        })
+        .await?;
         std::fs::create_dir_all(&opts.state_dir).map_err(StackError::Listen)?;
-        let moto = crate::aws::moto::start(&server, &opts.state_dir.join("moto.log")).await?;
+        let moto =
+            zerodesk_localaws::moto::start(&server, Some(&opts.state_dir.join("moto.log"))).await?;
         self.state.moto_endpoint = moto.endpoint.clone();
         self.state.ports.push(moto.port);
         let endpoint = moto.endpoint.clone();
         self.moto = Some(moto);
-        let config = crate::aws::sdk_config(&endpoint).await;
+        let config = zerodesk_localaws::sdk_config(&endpoint).await;
 
-        let mut parameters: BTreeMap<String, String> = template
-            .parameters()
-            .into_iter()
-            .filter_map(|p| Some((p.name, p.default?)))
-            .collect();
-        parameters.insert("Stage".to_owned(), STAGE.to_owned());
+        let mut parameters = zerodesk_localaws::template_parameters(&template, STAGE);
         parameters.insert("JwtIssuer".to_owned(), self.state.issuer.clone());
         parameters.insert("JwtAudience".to_owned(), opts.audience.clone());
-        let provisioned = crate::aws::provision(&template, &config, &parameters).await?;
+        let provisioned = zerodesk_localaws::provision(&template, &config, &parameters).await?;
         console.line(&format!(
             "[devstack] provisioned {} tables, {} rules on {endpoint}",
             provisioned.tables.len(),
@@ -199,7 +198,7 @@ impl Stack {
         let mut admin_functions = Vec::new();
         let schedules = template.schedules()?;
         for def in &defs {
-            let mut env = crate::aws::resolve_environment(
+            let mut env = zerodesk_localaws::resolve_environment(
                 &def.logical_id,
                 &def.environment,
                 &provisioned.values,

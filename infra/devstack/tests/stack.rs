@@ -52,7 +52,7 @@ async fn the_stack_serves_the_template_with_stand_in_functions_and_stops_clean()
         console: console.clone(),
     })
     .await
-    .unwrap_or_else(|e| panic!("{}", devstack::aws::provision::error_chain(&e)));
+    .unwrap_or_else(|e| panic!("{}", zerodesk_localaws::error_chain(&e)));
     let state = StackState::load(&state_dir).unwrap();
     assert_eq!(state, stack.state);
     let api = state.api_url.clone();
@@ -116,7 +116,7 @@ async fn the_stack_serves_the_template_with_stand_in_functions_and_stops_clean()
     assert_eq!(anonymous.status().as_u16(), 401);
 
     // An event on the bus reaches both rule targets as an EventBridge event.
-    let config = devstack::aws::sdk_config(&state.moto_endpoint).await;
+    let config = zerodesk_localaws::sdk_config(&state.moto_endpoint).await;
     let events = aws_sdk_eventbridge::Client::new(&config);
     let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
         .event_bus_name("zerodesk-local")

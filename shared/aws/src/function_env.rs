@@ -1,6 +1,6 @@
 //! The environment every function reads once at start-up (docs/conventions.md).
 //! Fails closed: a missing or blank variable stops start-up with its name;
-//! no value is defaulted (claim names excepted, which DESIGN defaults),
+//! no value is defaulted (claim names excepted: they default to the standard claims),
 //! printed or logged.
 
 use zerodesk_domain::ClaimNames;

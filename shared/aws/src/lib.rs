@@ -1,5 +1,5 @@
 //! AWS plumbing every function shares: loading the SDK configuration, and the
-//! tenant-scoped credentials and clients of DESIGN section 6, layer 3.
+//! tenant-scoped credentials and clients (docs/architecture.md section 7, layer 3).
 //! Nothing here may hand out a client for tenant data that runs on the
 //! function's own role, or do network work before a request needs it.
 

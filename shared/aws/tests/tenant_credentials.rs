@@ -182,7 +182,7 @@ async fn tenant_clients_are_built_once_per_tenant_and_sign_with_tenant_credentia
 
     // The client works against the emulator with the assumed credentials.
     let tables = first.dynamodb.list_tables().send().await.unwrap();
-    assert!(tables.table_names().contains(&aws.names.tickets_table));
+    assert!(tables.table_names().contains(&aws.names.tables.tickets));
     let tenant_key = cache.credentials().credentials(&s).await.unwrap();
     assert_ne!(tenant_key.access_key_id(), "testing");
     assert_eq!(recorder.assume_role_bodies().len(), 1);

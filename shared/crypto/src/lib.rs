@@ -1,4 +1,4 @@
-//! Envelope encryption of a tenant's directory credentials (DESIGN section 5):
+//! Envelope encryption of a tenant's directory credentials (docs/architecture.md section 6):
 //! a KMS data key bound to the encryption context {tenant_id, connection_id}
 //! seals the credentials, and only the sealed envelope reaches Secrets Manager
 //! under `zerodesk/<stage>/tenants/<tenant_id>/directory`. Plaintext exists
@@ -7,7 +7,7 @@
 //!
 //! # Why not the AWS Encryption SDK
 //!
-//! DESIGN prefers `aws-esdk` (KMS keyring). It was evaluated (version 1.2.1)
+//! The obvious choice is `aws-esdk` (KMS keyring). It was evaluated (version 1.2.1)
 //! and not used: it is Dafny-generated, about 216,000 lines of Rust of which
 //! one file (`implementation_from_dafny.rs`) is 7 MB / 96,000 lines, and it
 //! pulls in `dafny-runtime`, `aws-lc-rs`, `dashmap`, `rand 0.9` and tokio

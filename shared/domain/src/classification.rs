@@ -44,7 +44,7 @@ impl Category {
         Category::ALL.into_iter().find(|c| c.as_str() == raw)
     }
 
-    /// The only categories automation may ever act on (DESIGN section 3).
+    /// The only categories automation may ever act on (docs/architecture.md section 4).
     pub fn is_automatable(self) -> bool {
         matches!(self, Category::PasswordReset | Category::AccountUnlock)
     }

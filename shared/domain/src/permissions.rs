@@ -93,7 +93,7 @@ const ADMIN: &[Action] = &[
     A::ReadAudit,
 ];
 
-/// The whole matrix. DESIGN section 2 is the source; the exhaustive test in
+/// The whole matrix, and its only source; the exhaustive test in
 /// this module restates it cell by cell.
 const GRANTS: &[(Role, &[Action])] = &[
     (

@@ -1,4 +1,4 @@
-//! The eight roles of DESIGN section 2. A role string that is not one of these
+//! The eight roles (docs/architecture.md section 3). A role string that is not one of these
 //! is refused, never mapped to a default.
 
 use serde::{Deserialize, Serialize};

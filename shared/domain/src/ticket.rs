@@ -1,6 +1,6 @@
 //! Tickets and their state machine. Every transition goes through
-//! `TicketState::transition`, which refuses any move DESIGN section 3 does not
-//! draw; stored tickets only ever change state through it.
+//! `TicketState::transition`, which refuses any move the state diagram
+//! (docs/architecture.md section 4) does not draw; stored tickets only ever change state through it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

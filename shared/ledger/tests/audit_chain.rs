@@ -29,7 +29,7 @@ async fn get_item(
     seq: u64,
 ) -> std::collections::HashMap<String, AttributeValue> {
     db.get_item()
-        .table_name(&aws().names.audit_table)
+        .table_name(&aws().names.tables.audit)
         .set_key(Some(key(tenant, seq).into_iter().collect()))
         .send()
         .await
@@ -44,7 +44,7 @@ async fn put_raw(
     item: std::collections::HashMap<String, AttributeValue>,
 ) {
     db.put_item()
-        .table_name(&aws().names.audit_table)
+        .table_name(&aws().names.tables.audit)
         .set_item(Some(item))
         .send()
         .await
@@ -153,7 +153,7 @@ async fn appended_events_verify_and_every_direct_edit_is_reported_at_its_seq() {
 
     // Deleting one record: the next one no longer links, and the gap shows.
     db.delete_item()
-        .table_name(&aws().names.audit_table)
+        .table_name(&aws().names.tables.audit)
         .set_key(Some(key(&tenant, 30).into_iter().collect()))
         .send()
         .await

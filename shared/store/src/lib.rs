@@ -14,7 +14,6 @@ pub mod memory;
 pub mod ports;
 pub mod rate_limit;
 pub mod retention;
-pub mod schema;
 pub mod tenant_db;
 pub mod tenants;
 pub mod tickets;

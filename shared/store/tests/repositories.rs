@@ -56,7 +56,7 @@ fn ticket(scope: &TenantScope, requester: &str) -> Ticket {
 #[tokio::test]
 async fn creating_the_same_ticket_twice_fails_the_second_time() {
     let (db, aws) = dynamodb().await;
-    let repo = TicketRepo::new(db, &aws.names.tickets_table);
+    let repo = TicketRepo::new(db, &aws.names.tables.tickets);
     let a = scope("dup");
     let t = ticket(&a, "alice@demo.example");
     repo.create(&a, &t).await.unwrap();
@@ -70,7 +70,7 @@ async fn creating_the_same_ticket_twice_fails_the_second_time() {
 #[tokio::test]
 async fn another_tenants_scope_cannot_read_list_update_or_delete_a_ticket() {
     let (db, aws) = dynamodb().await;
-    let repo = TicketRepo::new(db, &aws.names.tickets_table);
+    let repo = TicketRepo::new(db, &aws.names.tables.tickets);
     let a = scope("iso-a");
     let b = scope("iso-b");
     let t = ticket(&a, "alice@demo.example");
@@ -121,7 +121,7 @@ async fn another_tenants_scope_cannot_read_list_update_or_delete_a_ticket() {
 #[tokio::test]
 async fn pagination_returns_every_ticket_exactly_once() {
     let (db, aws) = dynamodb().await;
-    let repo = TicketRepo::new(db, &aws.names.tickets_table);
+    let repo = TicketRepo::new(db, &aws.names.tables.tickets);
     let a = scope("page");
     let other = scope("page-other");
     let mut written = HashSet::new();
@@ -195,7 +195,7 @@ async fn pagination_returns_every_ticket_exactly_once() {
 #[tokio::test]
 async fn a_forged_cursor_is_refused() {
     let (db, aws) = dynamodb().await;
-    let repo = TicketRepo::new(db, &aws.names.tickets_table);
+    let repo = TicketRepo::new(db, &aws.names.tables.tickets);
     let a = scope("cursor");
     let r = repo
         .list(
@@ -212,7 +212,7 @@ async fn a_forged_cursor_is_refused() {
 #[tokio::test]
 async fn replace_requires_the_expected_state() {
     let (db, aws) = dynamodb().await;
-    let repo = TicketRepo::new(db, &aws.names.tickets_table);
+    let repo = TicketRepo::new(db, &aws.names.tables.tickets);
     let a = scope("state");
     let mut t = ticket(&a, "alice@demo.example");
     repo.create(&a, &t).await.unwrap();
@@ -239,7 +239,7 @@ async fn concurrent_first_calls_with_one_key_run_the_work_once() {
     let (db, aws) = dynamodb().await;
     let store = IdempotencyStore::new(
         db,
-        &aws.names.idempotency_table,
+        &aws.names.tables.idempotency,
         IdempotencyConfig::default(),
     );
     let a = scope("idem");
@@ -272,7 +272,7 @@ async fn a_retry_with_another_payload_is_refused_in_progress_and_completed() {
     let (db, aws) = dynamodb().await;
     let store = IdempotencyStore::new(
         db,
-        &aws.names.idempotency_table,
+        &aws.names.tables.idempotency,
         IdempotencyConfig::default(),
     );
     let a = scope("idem-payload");
@@ -300,7 +300,7 @@ async fn an_abandoned_claim_expires_and_a_released_one_is_free() {
         in_progress_ttl: Duration::seconds(5),
         ..Default::default()
     };
-    let store = IdempotencyStore::new(db, &aws.names.idempotency_table, config);
+    let store = IdempotencyStore::new(db, &aws.names.tables.idempotency, config);
     let a = scope("idem-expiry");
     let key = IdempotencyKey::new("unlock", "t2");
     let now = Utc::now();
@@ -337,7 +337,7 @@ async fn an_abandoned_claim_expires_and_a_released_one_is_free() {
 #[tokio::test]
 async fn the_rate_limit_refuses_past_the_limit_with_retry_after() {
     let (db, aws) = dynamodb().await;
-    let limiter = RateLimiter::new(db, &aws.names.tenants_table);
+    let limiter = RateLimiter::new(db, &aws.names.tables.tenants);
     let a = scope("rate");
     let bucket = RateBucket::Account(AccountRef::parse("alice@demo.example").unwrap());
     let now = Utc::now();

@@ -127,7 +127,7 @@ mod tests {
     fn span_fields_appear_on_every_line() {
         let logs = CapturedLogs::default();
         tracing::subscriber::with_default(logs.subscriber(), || {
-            let span = request_span!("triage", "corr-1");
+            let span = request_span!("tickets", "corr-1");
             span.record("tenant_id", "demo");
             let _g = span.enter();
             tracing::info!("one");
@@ -140,7 +140,7 @@ mod tests {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             assert_eq!(v["span"]["correlation_id"], "corr-1", "{line}");
             assert_eq!(v["span"]["tenant_id"], "demo", "{line}");
-            assert_eq!(v["span"]["function"], "triage", "{line}");
+            assert_eq!(v["span"]["function"], "tickets", "{line}");
         }
     }
 

@@ -359,10 +359,10 @@ mod tests {
 
     #[test]
     fn globals_are_merged_and_function_values_win() {
-        let f = fixture().function("TriageFunction").unwrap().unwrap();
+        let f = fixture().function("TicketsFunction").unwrap().unwrap();
         assert_eq!(f.memory_mb, 512);
         assert_eq!(f.timeout_secs, 10);
-        assert_eq!(f.binary.as_deref(), Some("triage"));
+        assert_eq!(f.binary.as_deref(), Some("tickets"));
         assert_eq!(
             f.environment["LOG_LEVEL"],
             Intrinsic::Literal("debug".to_owned())

@@ -1,4 +1,4 @@
-//! The automation decision of DESIGN section 3, applied in a fixed order so
+//! The automation decision (docs/architecture.md section 4), applied in a fixed order so
 //! the first rule that blocks automation is the reason given. Pure: it reads
 //! the assessment and the tenant policy, and never re-reads the ticket text.
 //! Rate limits are not checked here; the store enforces them.
@@ -32,7 +32,7 @@ pub struct Verdict {
     pub reason: DecisionReason,
 }
 
-/// Why the decision is what it is; the first rule of DESIGN section 3 that applied.
+/// Why the decision is what it is; the first rule of the decision that applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecisionReason {
     /// MFA resets always go to a human.

@@ -1,5 +1,5 @@
 //! zerodesk triage: the deterministic classifier, the automation decision of
-//! DESIGN section 3, and redaction of secrets in ticket text before storage.
+//! docs/architecture.md section 4, and redaction of secrets in ticket text before storage.
 //! Pure functions: no I/O, no clock, no randomness, no model.
 
 mod classify;

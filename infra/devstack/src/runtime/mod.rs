@@ -23,7 +23,7 @@ const QUEUE_DEPTH: usize = 256;
 /// Everything needed to run one function locally.
 #[derive(Debug, Clone)]
 pub struct FunctionSpec {
-    /// `AWS_LAMBDA_FUNCTION_NAME`, e.g. `zerodesk-local-TriageFunction`.
+    /// `AWS_LAMBDA_FUNCTION_NAME`, e.g. `zerodesk-local-tickets`.
     pub name: String,
     /// Short label for console lines, e.g. the binary name.
     pub label: String,
@@ -213,8 +213,4 @@ pub fn new_request_id() -> String {
 
 /// util-linux `setpriv`, used to give children a parent-death signal so that
 /// nothing outlives a stack that was killed without a chance to clean up.
-pub fn setpriv() -> Option<&'static str> {
-    ["/usr/bin/setpriv", "/bin/setpriv"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-}
+pub use zerodesk_localaws::moto::setpriv;

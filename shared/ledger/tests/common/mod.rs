@@ -70,7 +70,7 @@ pub async fn writer() -> Writer {
 }
 
 pub async fn repo() -> AuditRepo {
-    AuditRepo::new(dynamodb().await, &aws().names.audit_table)
+    AuditRepo::new(dynamodb().await, &aws().names.tables.audit)
 }
 
 /// A state-change event of `tenant`, at `time`.
@@ -166,5 +166,5 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 pub async fn writer_on(db: aws_sdk_dynamodb::Client) -> Writer {
     let names = &aws().names;
-    AuditWriter::new(db.clone(), &names.audit_table, &names.tenants_table, db)
+    AuditWriter::new(db.clone(), &names.tables.audit, &names.tables.tenants, db)
 }

@@ -89,7 +89,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 pub async fn writer_on(db: aws_sdk_dynamodb::Client) -> Writer {
     let names = &aws().names;
-    AuditWriter::new(db.clone(), &names.audit_table, &names.tenants_table, db)
+    AuditWriter::new(db.clone(), &names.tables.audit, &names.tables.tenants, db)
 }
 
 /// Four fresh tables made from the template's definitions, so a purge that
@@ -102,7 +102,7 @@ pub async fn fresh_tables(prefix: &str) -> zerodesk_aws::TableNames {
     let mut names = std::collections::BTreeMap::new();
     for def in template.tables().unwrap() {
         let name = def.physical_name(&stage);
-        zerodesk_store::schema::create_table(&db, &def, &name)
+        zerodesk_testkit::create_table(&db, &def, &name)
             .await
             .unwrap();
         names.insert(def.logical_id.clone(), name);

@@ -1,7 +1,8 @@
-//! Provisions the emulator from the template: KMS keys (and aliases), event
-//! buses, queues, tables (through the store crate's one table builder), and
-//! for every EventBridge rule of a function the rule plus an SQS queue
-//! target that the stack drains into that function.
+//! Provisions a fresh emulator from the template: KMS keys (and aliases),
+//! event buses, queues, role names, tables (through the one table builder),
+//! function names, and for every EventBridge rule of a function the rule
+//! plus an SQS queue target that the local stack drains into that function.
+//! Every name follows the template for the stage it is given.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,8 @@ use aws_config::SdkConfig;
 use aws_sdk_sqs::types::QueueAttributeName;
 use zerodesk_template::{Intrinsic, Resolve, ResolveError, Template, TemplateError};
 
-use crate::local::{ACCOUNT_ID, LocalValues, REGION, STAGE};
+use crate::tables::create_table;
+use crate::values::{ACCOUNT_ID, DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, LocalValues, REGION};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
@@ -27,6 +29,8 @@ pub enum ProvisionError {
         operation: &'static str,
         message: String,
     },
+    #[error("the parameter {0} has no value")]
+    MissingParameter(&'static str),
 }
 
 /// A rule's delivery queue and the function it feeds.
@@ -95,16 +99,30 @@ fn property(
         })
 }
 
-/// CloudFormation's generated names, made predictable for local runs.
-fn generated_name(id: &str) -> String {
-    format!("zerodesk-{STAGE}-{id}")
+/// The template's parameter defaults, with `Stage` set to `stage`; callers
+/// add the parameters that have no default when they need them.
+pub fn template_parameters(template: &Template, stage: &str) -> BTreeMap<String, String> {
+    let mut parameters: BTreeMap<String, String> = template
+        .parameters()
+        .into_iter()
+        .filter_map(|p| Some((p.name, p.default?)))
+        .collect();
+    parameters.insert("Stage".to_owned(), stage.to_owned());
+    parameters
 }
 
+/// Creates everything the template declares that the emulator can hold.
+/// `parameters` must carry `Stage` (see [`template_parameters`]).
 pub async fn provision(
     template: &Template,
     config: &SdkConfig,
     parameters: &BTreeMap<String, String>,
 ) -> Result<Provisioned, ProvisionError> {
+    let stage = parameters
+        .get("Stage")
+        .ok_or(ProvisionError::MissingParameter("Stage"))?;
+    // CloudFormation's generated names, made predictable for local runs.
+    let generated_name = |id: &str| format!("zerodesk-{stage}-{id}");
     let mut values = LocalValues::with_parameters(parameters);
     let kms = aws_sdk_kms::Client::new(config);
     for id in template.kms_keys() {
@@ -205,7 +223,7 @@ pub async fn provision(
     for def in template.tables()? {
         let name = property(template, &def.logical_id, "TableName", &values)?
             .unwrap_or_else(|| generated_name(&def.logical_id));
-        zerodesk_store::schema::create_table(&dynamodb, &def, &name)
+        create_table(&dynamodb, &def, &name)
             .await
             .map_err(aws_err(&def.logical_id, "CreateTable"))?;
         values.set_ref(&def.logical_id, &name);
@@ -349,11 +367,11 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         .region(aws_config::Region::new(REGION))
         .endpoint_url(endpoint)
         .credentials_provider(aws_credential_types::Credentials::new(
-            crate::local::DUMMY_ACCESS_KEY,
-            crate::local::DUMMY_SECRET_KEY,
+            DUMMY_ACCESS_KEY,
+            DUMMY_SECRET_KEY,
             None,
             None,
-            "devstack",
+            "zerodesk-localaws",
         ))
         .load()
         .await

@@ -1,6 +1,6 @@
-//! Creates DynamoDB tables exactly as `template.yaml` declares them, for the
-//! test harness and the local stack. Never used against a deployed stack:
-//! there CloudFormation owns the tables.
+//! Creates DynamoDB tables exactly as `template.yaml` declares them (keys,
+//! indexes, TTL), for the test harness and the local stack. Never used
+//! against a deployed stack: there CloudFormation owns the tables.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{
 use zerodesk_template::{AttributeType, KeyDef, TableDef};
 
 #[derive(Debug, thiserror::Error)]
-pub enum ProvisionError {
+pub enum TableError {
     #[error("table {table}: {operation} failed")]
     Sdk {
         table: String,
@@ -23,20 +23,16 @@ pub enum ProvisionError {
 }
 
 /// Creates one table with its indexes and TTL; an existing table is an error.
-pub async fn create_table(
-    client: &Client,
-    def: &TableDef,
-    name: &str,
-) -> Result<(), ProvisionError> {
+pub async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result<(), TableError> {
     let sdk = |operation: &'static str| {
         let table = name.to_owned();
-        move |e: Box<dyn std::error::Error + Send + Sync>| ProvisionError::Sdk {
+        move |e: Box<dyn std::error::Error + Send + Sync>| TableError::Sdk {
             table,
             operation,
             source: e,
         }
     };
-    let bad = || ProvisionError::Definition {
+    let bad = || TableError::Definition {
         table: name.to_owned(),
     };
     let mut attributes: Vec<&KeyDef> = vec![&def.hash_key];

@@ -1,6 +1,8 @@
-//! The local AWS emulator: moto pinned by `infra/moto-requirements.txt`,
-//! installed into the project's `.venv` when missing or stale, started on a
-//! free 127.0.0.1 port, and killed (and waited for) on stop.
+//! The emulator: moto pinned by `infra/moto-requirements.txt`, installed
+//! into the project's `.venv` when missing or stale, started on a free
+//! 127.0.0.1 port, and gone when its parent is: killed on stop or drop, and
+//! by a parent-death signal (or a watchdog) when the parent dies first.
+//! Never reuses a server it did not start.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -9,7 +11,8 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 pub const REQUIREMENTS: &str = "infra/moto-requirements.txt";
-/// Same lock directory as the test harness, so the two never install at once.
+/// One lock directory for every installer (test binaries, the local stack):
+/// `mkdir` is atomic, so only one of them installs at a time.
 const INSTALL_LOCK: &str = ".venv-installing";
 
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +25,8 @@ pub enum MotoError {
     Start(String),
 }
 
-/// A running moto server that this process started.
+/// A running moto server that this process started; dropping it kills it.
+#[derive(Debug)]
 pub struct Moto {
     pub endpoint: String,
     pub port: u16,
@@ -50,15 +54,18 @@ pub fn pinned_version(root: &Path) -> Result<String, MotoError> {
         .ok_or(MotoError::Pin(path))
 }
 
-/// Makes sure `.venv` has the pinned moto; installs it if not.
+/// Makes sure `.venv` has the pinned moto, installing it if not;
+/// `on_install` hears about an install before it starts (it takes a while).
 pub async fn ensure_installed(
     root: &Path,
-    log: &crate::console::Console,
+    on_install: &(dyn Fn(&str) + Sync),
 ) -> Result<PathBuf, MotoError> {
     let pin = pinned_version(root)?;
     let python = root.join(".venv/bin/python");
     let server = root.join(".venv/bin/moto_server");
-    if server.exists() && installed_version(&python).await.as_deref() == Some(pin.as_str()) {
+    let pinned_present =
+        || async { server.exists() && installed_version(&python).await.as_deref() == Some(&*pin) };
+    if pinned_present().await {
         return Ok(server);
     }
     let lock = root.join(INSTALL_LOCK);
@@ -72,8 +79,13 @@ pub async fn ensure_installed(
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    log.line(&format!(
-        "[devstack] installing moto {pin} into .venv (first run only)"
+    // Whoever held the lock before may have installed the pin already.
+    if pinned_present().await {
+        let _ = std::fs::remove_dir(&lock);
+        return Ok(server);
+    }
+    on_install(&format!(
+        "installing moto {pin} into .venv (first run only)"
     ));
     let result = install(root).await;
     let _ = std::fs::remove_dir(&lock);
@@ -127,17 +139,28 @@ async fn install(root: &Path) -> Result<(), MotoError> {
     .await
 }
 
-/// Starts moto on a free loopback port and waits until it answers.
-pub async fn start(server: &Path, log_file: &Path) -> Result<Moto, MotoError> {
+/// Starts moto on a free loopback port and waits until it answers. Its
+/// output goes to `log_file`, or nowhere.
+///
+/// The parent-death signal is tied to the thread that starts the server:
+/// start it from a thread that lives as long as the server should.
+pub async fn start(server: &Path, log_file: Option<&Path>) -> Result<Moto, MotoError> {
     let mut last = String::new();
     for _ in 0..3 {
         let port = free_port().map_err(|e| MotoError::Start(e.to_string()))?;
-        let log = std::fs::File::create(log_file).map_err(|e| MotoError::Start(e.to_string()))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|e| MotoError::Start(e.to_string()))?;
-        let mut cmd = match crate::runtime::setpriv() {
-            // Dies with the stack even when the stack itself is killed.
+        let (stdout, stderr) = match log_file {
+            Some(path) => {
+                let log =
+                    std::fs::File::create(path).map_err(|e| MotoError::Start(e.to_string()))?;
+                let log_err = log
+                    .try_clone()
+                    .map_err(|e| MotoError::Start(e.to_string()))?;
+                (Stdio::from(log), Stdio::from(log_err))
+            }
+            None => (Stdio::null(), Stdio::null()),
+        };
+        let death_signal = setpriv();
+        let mut cmd = match death_signal {
             Some(setpriv) => {
                 let mut c = Command::new(setpriv);
                 c.args(["--pdeathsig", "TERM", "--"]).arg(server);
@@ -148,17 +171,23 @@ pub async fn start(server: &Path, log_file: &Path) -> Result<Moto, MotoError> {
         let mut child = cmd
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log_err)
+            .stdout(stdout)
+            .stderr(stderr)
             .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| MotoError::Start(e.to_string()))?;
+        if let (None, Some(pid)) = (death_signal, child.id()) {
+            watch_parent(pid)?;
+        }
         let endpoint = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = child.try_wait() {
-                last = format!("moto exited with {status} (see {})", log_file.display());
+                last = match log_file {
+                    Some(path) => format!("moto exited with {status} (see {})", path.display()),
+                    None => format!("moto exited with {status}"),
+                };
                 break;
             }
             if ready(&endpoint).await {
@@ -178,6 +207,32 @@ pub async fn start(server: &Path, log_file: &Path) -> Result<Moto, MotoError> {
         }
     }
     Err(MotoError::Start(last))
+}
+
+/// Without `setpriv`, a small shell watches this process and kills the
+/// server once this process is gone (even when it was killed outright).
+fn watch_parent(server_pid: u32) -> Result<(), MotoError> {
+    let parent = std::process::id();
+    let script = format!(
+        "while kill -0 {parent} 2>/dev/null && kill -0 {server_pid} 2>/dev/null; do sleep 0.5; done; \
+         kill {server_pid} 2>/dev/null"
+    );
+    std::process::Command::new("bash")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| MotoError::Start(format!("cannot start the watchdog: {e}")))
+}
+
+/// util-linux `setpriv`, used to give the server a parent-death signal so
+/// that it never outlives a parent that was killed without a chance to clean up.
+pub fn setpriv() -> Option<&'static str> {
+    ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
 }
 
 async fn ready(endpoint: &str) -> bool {
