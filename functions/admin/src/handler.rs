@@ -4,19 +4,18 @@
 //! route's path, query or body; platform routes name it in the path.
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-use tracing::Instrument;
 use zerodesk_admin::{
-    Admin, AuditQuery, ConnectionInput, ErasureInput, NewTenant, PlatformTarget, RequestedBy,
+    Admin, AdminError, AuditQuery, ConnectionInput, ErasureInput, NewTenant, PlatformTarget,
+    RequestedBy,
 };
 use zerodesk_crypto::ConnectionSecrets;
 use zerodesk_domain::{Action, ClaimNames, Clock, CorrelationId, TenantPolicy};
 use zerodesk_events::Publisher;
 use zerodesk_http::{
-    ApiError, authenticate, correlation_id, error_response, json_body, json_response, path_param,
-    query_param,
+    ApiError, CallContext, Failure, json_body, json_response, path_param, query_param, route_key,
+    serve,
 };
 use zerodesk_ledger::AuditStore;
 use zerodesk_ledger::audit::AuditRecord;
@@ -43,28 +42,10 @@ where
     P: Publisher,
     C: Clock,
 {
-    let corr = correlation_id(&req);
-    let span = zerodesk_telemetry::request_span!("admin", corr);
-    async {
-        match route(app, &req, &corr).await {
-            Ok(response) => response,
-            Err(err) => {
-                if err.status().is_server_error() {
-                    tracing::error!(code = err.code(), "request failed");
-                }
-                error_response(&err, &corr)
-            }
-        }
-    }
-    .instrument(span)
+    serve("admin", &req, &app.claim_names, |call| {
+        route(app, &req, call)
+    })
     .await
-}
-
-fn route_key(req: &Request) -> String {
-    match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
-        _ => String::new(),
-    }
 }
 
 fn audit_query(req: &Request) -> AuditQuery {
@@ -95,8 +76,8 @@ fn jsonl_response(bytes: Vec<u8>, corr: &CorrelationId) -> Response<Body> {
 async fn route<T, K, A, V, P, C>(
     app: &App<T, K, A, V, P, C>,
     req: &Request,
-    corr: &CorrelationId,
-) -> Result<Response<Body>, ApiError>
+    call: CallContext,
+) -> Result<Response<Body>, Failure<AdminError>>
 where
     T: TenantStore + TenantStatusSource,
     K: TicketStore,
@@ -105,11 +86,12 @@ where
     P: Publisher,
     C: Clock,
 {
-    let ctx = authenticate(req, &app.claim_names)?;
+    let corr = &call.correlation_id;
     let by = RequestedBy {
-        principal: &ctx.principal,
+        principal: &call.principal,
         correlation_id: corr,
     };
+    let uc = Failure::UseCase;
     let admin = &app.admin;
     let key = route_key(req);
     let ok = |body: &dyn erased::Json| body.respond(StatusCode::OK, corr);
@@ -121,7 +103,10 @@ where
                 tenant: t,
                 route: &key,
             });
-            let page = admin.audit_page(by, target, &audit_query(req)).await?;
+            let page = admin
+                .audit_page(by, target, &audit_query(req))
+                .await
+                .map_err(uc)?;
             Ok(ok(&AuditPageBody {
                 items: &page.records,
                 next_cursor: page.next_cursor.as_deref(),
@@ -133,7 +118,7 @@ where
                 tenant: t,
                 route: &key,
             });
-            let report = admin.audit_verify(by, target).await?;
+            let report = admin.audit_verify(by, target).await.map_err(uc)?;
             Ok(ok(&report))
         }
         "GET /audit/export" | "GET /platform/tenants/{tenant}/audit/export" => {
@@ -142,47 +127,53 @@ where
                 tenant: t,
                 route: &key,
             });
-            let bytes = admin.audit_export(by, target, &audit_query(req)).await?;
+            let bytes = admin
+                .audit_export(by, target, &audit_query(req))
+                .await
+                .map_err(uc)?;
             Ok(jsonl_response(bytes, corr))
         }
-        "GET /policy" => Ok(ok(&admin.get_policy(by).await?)),
+        "GET /policy" => Ok(ok(&admin.get_policy(by).await.map_err(uc)?)),
         "PUT /policy" => {
             // The gate and the role are checked before the body is read.
-            admin.check(by, Action::WritePolicy).await?;
+            admin.check(by, Action::WritePolicy).await.map_err(uc)?;
             let policy: TenantPolicy = json_body(req)?;
-            Ok(ok(&admin.put_policy(by, policy).await?))
+            Ok(ok(&admin.put_policy(by, policy).await.map_err(uc)?))
         }
         "PUT /connection" => {
-            admin.check(by, Action::ManageConnection).await?;
+            admin
+                .check(by, Action::ManageConnection)
+                .await
+                .map_err(uc)?;
             let input: ConnectionInput = json_body(req)?;
-            let meta = admin.put_connection(by, input).await?;
+            let meta = admin.put_connection(by, input).await.map_err(uc)?;
             Ok(ok(&meta))
         }
         "DELETE /connection" => {
-            admin.delete_connection(by).await?;
+            admin.delete_connection(by).await.map_err(uc)?;
             let mut r = Response::new(Body::Empty);
             *r.status_mut() = StatusCode::NO_CONTENT;
             Ok(r)
         }
         "POST /erasure" => {
-            admin.check(by, Action::WritePolicy).await?;
+            admin.check(by, Action::WritePolicy).await.map_err(uc)?;
             let input: ErasureInput = json_body(req)?;
-            Ok(ok(&admin.erase(by, input).await?))
+            Ok(ok(&admin.erase(by, input).await.map_err(uc)?))
         }
         "POST /platform/tenants" => {
             let input: NewTenant = json_body(req)?;
-            let view = admin.create_tenant(by, input).await?;
+            let view = admin.create_tenant(by, input).await.map_err(uc)?;
             Ok(json_response(StatusCode::CREATED, &view, corr))
         }
         "POST /platform/tenants/{tenant}/offboard" => {
             let tenant = tenant_param()?;
-            Ok(ok(&admin.offboard_tenant(by, &tenant).await?))
+            Ok(ok(&admin.offboard_tenant(by, &tenant).await.map_err(uc)?))
         }
         "POST /platform/tenants/{tenant}/restore" => {
             let tenant = tenant_param()?;
-            Ok(ok(&admin.restore_tenant(by, &tenant).await?))
+            Ok(ok(&admin.restore_tenant(by, &tenant).await.map_err(uc)?))
         }
-        _ => Err(ApiError::NotFound),
+        _ => Err(ApiError::NotFound.into()),
     }
 }
 

@@ -8,12 +8,13 @@
 
 use std::sync::Arc;
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 use zerodesk_admin::Admin;
 use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
 use zerodesk_crypto::TenantVault;
 use zerodesk_domain::SystemClock;
 use zerodesk_events::EventBridgePublisher;
+use zerodesk_http::run_api;
 use zerodesk_ledger::DynamoAudit;
 use zerodesk_store::{DynamoTenants, DynamoTickets};
 
@@ -29,7 +30,7 @@ async fn main() -> Result<(), Error> {
         aws_sdk_eventbridge::Client::new(&config),
         &env.event_bus_name,
     );
-    let app = Arc::new(handler::App {
+    let app = handler::App {
         // Every tenant item through the tenant data role, one session per tenant.
         admin: Admin::new(
             DynamoTenants::new(Arc::clone(&clients), &env.tables.tenants),
@@ -40,10 +41,10 @@ async fn main() -> Result<(), Error> {
             SystemClock,
         ),
         claim_names: env.claim_names,
-    });
-    run(service_fn(move |req| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, Error>(handler::handle(&app, req).await) }
-    }))
+    };
+    run_api(
+        app,
+        |app, req| async move { handler::handle(&app, req).await },
+    )
     .await
 }

@@ -1,14 +1,13 @@
-//! triage's HTTP translation: route key -> authenticated principal and
+//! tickets' HTTP translation: route key -> authenticated principal and
 //! validated input -> one workflow call -> JSON response.
 
 use lambda_http::http::StatusCode;
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use zerodesk_domain::{ClaimNames, TenantId, Ticket};
 use zerodesk_http::{
-    ApiError, CallContext, Failure, json_body, json_response, path_param, query_param, serve,
-    ticket_id_param,
+    ApiError, CallContext, Failure, json_body, json_response, path_param, query_param, route_key,
+    serve, ticket_id_param,
 };
 use zerodesk_store::{MAX_PAGE_SIZE, Page, PageRequest};
 use zerodesk_workflow::{NewTicket, Ports, Rejection, Services, TicketView, WorkflowError};
@@ -35,17 +34,10 @@ impl From<Page<Ticket>> for TicketPage {
 }
 
 pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    serve("triage", &req, &app.claim_names, |call| {
+    serve("tickets", &req, &app.claim_names, |call| {
         route(app, &req, call)
     })
     .await
-}
-
-fn route_key(req: &Request) -> String {
-    match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
-        _ => String::new(),
-    }
 }
 
 fn page(req: &Request) -> Result<PageRequest, ApiError> {

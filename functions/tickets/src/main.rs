@@ -1,4 +1,4 @@
-//! triage: wiring only. Configuration from the environment (fail closed),
+//! tickets: wiring only. Configuration from the environment (fail closed),
 //! SDK clients built once and reused across warm invocations.
 
 // The deployed adapters' nested futures are deeper than the default limit.
@@ -17,12 +17,12 @@ mod route_matrix;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    zerodesk_telemetry::init("triage");
+    zerodesk_telemetry::init("tickets");
     let env = FunctionEnv::from_env()?;
-    // triage runs no directory action; unset variables mean the real endpoints.
+    // tickets runs no directory action; unset variables mean the real endpoints.
     let endpoints = DirectoryEndpoints::from_env()?;
     let config = load_sdk_config().await;
-    let clients = TenantClientsCache::from_env(&config, "triage")?;
+    let clients = TenantClientsCache::from_env(&config, "tickets")?;
     let publisher = EventBridgePublisher::new(
         aws_sdk_eventbridge::Client::new(&config),
         &env.event_bus_name,

@@ -1,4 +1,4 @@
-//! Every triage route x every role x own / other tenant, through the real
+//! Every ticket route x every role x own / other tenant, through the real
 //! handler and the in-memory adapters. Each cell states the status the
 //! caller gets; 404 wherever existence must not leak.
 

@@ -14,6 +14,6 @@ pub use apigw::{is_http_event, request_from_event, response_to_event};
 pub use error::{ApiError, error_response, json_response};
 pub use request::{
     CallContext, MAX_BODY_BYTES, authenticate, correlation_id, json_body, path_param, query_param,
-    ticket_id_param,
+    route_key, ticket_id_param,
 };
 pub use serve::{Failure, run_api, serve};

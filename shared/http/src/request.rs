@@ -11,6 +11,15 @@ use crate::error::ApiError;
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The route the API matched, as the template names it (`POST /tickets/{id}/reset`);
+/// empty when the request did not come through an HTTP API route.
+pub fn route_key(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 /// The authenticated caller of one request.
 #[derive(Debug, Clone)]
 pub struct CallContext {
