@@ -7,37 +7,17 @@ use std::sync::Arc;
 
 use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::{Error, service_fn};
-use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
-use zerodesk_directory::DirectoryEndpoints;
-use zerodesk_events::EventBridgePublisher;
-use zerodesk_workflow::{DeployedConfig, Services};
+use zerodesk_workflow::Services;
 
 mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     zerodesk_telemetry::init("unlock");
-    let env = FunctionEnv::from_env()?;
-    let endpoints = DirectoryEndpoints::from_env()?;
-    let config = load_sdk_config().await;
-    let clients = TenantClientsCache::from_env(&config, "unlock")?;
-    let publisher = EventBridgePublisher::new(
-        aws_sdk_eventbridge::Client::new(&config),
-        &env.event_bus_name,
-    );
-    let services = Services::deployed(
-        DeployedConfig {
-            tables: env.tables,
-            stage: env.stage,
-            kms_key_id: env.kms_key_id,
-            endpoints,
-        },
-        clients,
-        publisher,
-    );
+    let (services, claim_names) = Services::from_env("unlock").await?;
     let app = Arc::new(handler::App {
         services,
-        claim_names: env.claim_names,
+        claim_names,
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let app = Arc::clone(&app);

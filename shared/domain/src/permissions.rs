@@ -18,8 +18,6 @@ pub enum Action {
     ReadTenantTickets,
     /// Approve or reject a pending action.
     DecideApproval,
-    CommentTicket,
-    AssignTicket,
     /// Reset or unlock one's own account, when triage allowed it.
     SelfServiceAction,
     /// Execute a directory action another principal's ticket needs (after approval).
@@ -35,19 +33,15 @@ pub enum Action {
     OnboardTenant,
     OffboardTenant,
     RestoreTenant,
-    ManagePlatformRules,
-    ReadPlatformAudit,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 16] = [
         Action::FileTicket,
         Action::FileTicketOnBehalf,
         Action::ReadOwnTickets,
         Action::ReadTenantTickets,
         Action::DecideApproval,
-        Action::CommentTicket,
-        Action::AssignTicket,
         Action::SelfServiceAction,
         Action::ExecuteApprovedAction,
         Action::ReadPolicy,
@@ -59,8 +53,6 @@ impl Action {
         Action::OnboardTenant,
         Action::OffboardTenant,
         Action::RestoreTenant,
-        Action::ManagePlatformRules,
-        Action::ReadPlatformAudit,
     ];
 }
 
@@ -71,8 +63,6 @@ const MANAGER: &[Action] = &[
     A::ReadOwnTickets,
     A::ReadTenantTickets,
     A::DecideApproval,
-    A::CommentTicket,
-    A::AssignTicket,
     A::SelfServiceAction,
     A::ExecuteApprovedAction,
     A::ReadPolicy,
@@ -83,8 +73,6 @@ const ADMIN: &[Action] = &[
     A::ReadOwnTickets,
     A::ReadTenantTickets,
     A::DecideApproval,
-    A::CommentTicket,
-    A::AssignTicket,
     A::SelfServiceAction,
     A::ExecuteApprovedAction,
     A::ReadPolicy,
@@ -113,18 +101,9 @@ const GRANTS: &[(Role, &[Action])] = &[
     ),
     (
         Role::PlatformAdmin,
-        &[
-            A::OnboardTenant,
-            A::OffboardTenant,
-            A::RestoreTenant,
-            A::ManagePlatformRules,
-            A::ReadPlatformAudit,
-        ],
+        &[A::OnboardTenant, A::OffboardTenant, A::RestoreTenant],
     ),
-    (
-        Role::ReadonlyAuditor,
-        &[A::PlatformReadTenant, A::ReadPlatformAudit],
-    ),
+    (Role::ReadonlyAuditor, &[A::PlatformReadTenant]),
 ];
 
 pub fn is_allowed(role: Role, action: Action) -> bool {
@@ -147,8 +126,6 @@ mod tests {
         (A::ReadOwnTickets, [1, 1, 1, 0, 0, 0, 0, 0]),
         (A::ReadTenantTickets, [0, 1, 1, 1, 0, 0, 0, 0]),
         (A::DecideApproval, [0, 1, 1, 0, 0, 0, 0, 0]),
-        (A::CommentTicket, [0, 1, 1, 0, 0, 0, 0, 0]),
-        (A::AssignTicket, [0, 1, 1, 0, 0, 0, 0, 0]),
         (A::SelfServiceAction, [1, 1, 1, 0, 0, 0, 0, 0]),
         (A::ExecuteApprovedAction, [0, 1, 1, 0, 0, 0, 0, 0]),
         (A::ReadPolicy, [0, 1, 1, 1, 0, 0, 0, 0]),
@@ -160,8 +137,6 @@ mod tests {
         (A::OnboardTenant, [0, 0, 0, 0, 0, 0, 1, 0]),
         (A::OffboardTenant, [0, 0, 0, 0, 0, 0, 1, 0]),
         (A::RestoreTenant, [0, 0, 0, 0, 0, 0, 1, 0]),
-        (A::ManagePlatformRules, [0, 0, 0, 0, 0, 0, 1, 0]),
-        (A::ReadPlatformAudit, [0, 0, 0, 0, 0, 0, 1, 1]),
     ];
 
     #[test]

@@ -5,10 +5,12 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
-use zerodesk_aws::{TableNames, TenantClientsCache};
+use zerodesk_aws::{
+    ConfigError, FunctionEnv, MissingEnv, TableNames, TenantClientsCache, load_sdk_config,
+};
 use zerodesk_crypto::{MemorySecrets, TenantVault};
-use zerodesk_directory::{DirectoryEndpoints, HttpsDirectories, MemoryDirectory};
-use zerodesk_domain::{Clock, SystemClock};
+use zerodesk_directory::{DirectoryEndpoints, EndpointsError, HttpsDirectories, MemoryDirectory};
+use zerodesk_domain::{ClaimNames, Clock, SystemClock};
 use zerodesk_events::{EventBridgePublisher, InMemoryPublisher};
 use zerodesk_store::{
     DynamoIdempotency, DynamoRateLimits, DynamoTenants, DynamoTickets, MemoryIdempotency,
@@ -40,7 +42,44 @@ pub struct DeployedConfig {
     pub endpoints: DirectoryEndpoints,
 }
 
+/// Why a function could not wire its deployed services: a missing or invalid
+/// environment variable (the function stops at start-up, never defaults).
+#[derive(Debug, thiserror::Error)]
+pub enum WiringError {
+    #[error(transparent)]
+    Env(#[from] MissingEnv),
+    #[error(transparent)]
+    Endpoints(#[from] EndpointsError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
 impl Services<Deployed> {
+    /// The deployed services of `function` from its environment, and the
+    /// claim names its requests are read with. Builds clients only: no
+    /// network call happens before a request needs one.
+    pub async fn from_env(function: &'static str) -> Result<(Self, ClaimNames), WiringError> {
+        let env = FunctionEnv::from_env()?;
+        let endpoints = DirectoryEndpoints::from_env()?;
+        let config = load_sdk_config().await;
+        let clients = TenantClientsCache::from_env(&config, function)?;
+        let publisher = EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(&config),
+            &env.event_bus_name,
+        );
+        let services = Self::deployed(
+            DeployedConfig {
+                tables: env.tables,
+                stage: env.stage,
+                kms_key_id: env.kms_key_id,
+                endpoints,
+            },
+            clients,
+            publisher,
+        );
+        Ok((services, env.claim_names))
+    }
+
     pub fn deployed(
         config: DeployedConfig,
         clients: TenantClientsCache,

@@ -12,7 +12,7 @@ pub mod view;
 
 pub use access::{ActionGrant, ActionRefusal};
 pub use actions::{ActionResult, Initiator};
-pub use bundles::{Deployed, DeployedConfig, InMemory, ManualClock};
+pub use bundles::{Deployed, DeployedConfig, InMemory, ManualClock, WiringError};
 pub use context::{Ports, Services};
 pub use error::WorkflowError;
 pub use tickets::{NewTicket, Rejection};
