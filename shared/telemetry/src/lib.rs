@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -76,6 +76,21 @@ impl CapturedLogs {
             .lock()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default()
+    }
+
+    /// Installs the capturing subscriber on this thread until the guard drops.
+    ///
+    /// While only one dispatcher is registered, tracing decides a callsite's
+    /// interest from the default of whichever thread reaches it first, so a
+    /// test running in parallel could cache "nobody listens" for a callsite
+    /// this test must see. A second, silent dispatcher kept alive for the
+    /// process makes every callsite ask all dispatchers instead.
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        static SILENT: OnceLock<tracing::Dispatch> = OnceLock::new();
+        SILENT.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+        let guard = tracing::subscriber::set_default(self.subscriber());
+        tracing::callsite::rebuild_interest_cache();
+        guard
     }
 
     /// A JSON subscriber writing here, to install with `tracing::subscriber::set_default`

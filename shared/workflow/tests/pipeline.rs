@@ -540,7 +540,7 @@ async fn another_tenants_manager_gets_not_found_for_a_ticket() {
 #[tokio::test]
 async fn no_log_line_carries_the_temporary_password_or_credentials() {
     let logs = zerodesk_telemetry::CapturedLogs::default();
-    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let _guard = logs.install();
     let w = world().await;
     let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
     let filed = w

@@ -216,7 +216,7 @@ async fn put_connection_never_echoes_credentials_and_delete_destroys_the_secret(
     let tenant = onboard(&h, "conn").await;
     let secret = "refresh-0123456789-SUPER-SECRET-VALUE";
     let logs = zerodesk_telemetry::CapturedLogs::default();
-    let guard = tracing::subscriber::set_default(logs.subscriber());
+    let guard = logs.install();
     let r = handle(
         &h.app,
         request(
