@@ -7,22 +7,18 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use zerodesk_admin::{
-    Admin, AdminError, AuditQuery, ConnectionInput, ErasureInput, NewTenant, PlatformTarget,
-    RequestedBy,
+    Admin, AdminError, AdminPorts, AuditQuery, ConnectionInput, ErasureInput, NewTenant,
+    PlatformTarget, RequestedBy,
 };
-use zerodesk_crypto::ConnectionSecrets;
-use zerodesk_domain::{Action, ClaimNames, Clock, CorrelationId, TenantPolicy};
-use zerodesk_events::Publisher;
+use zerodesk_domain::{Action, ClaimNames, CorrelationId, TenantPolicy};
 use zerodesk_http::{
     ApiError, CallContext, Failure, json_body, json_response, path_param, query_param, route_key,
     serve,
 };
-use zerodesk_ledger::AuditStore;
 use zerodesk_ledger::audit::AuditRecord;
-use zerodesk_store::{TenantStatusSource, TenantStore, TicketStore};
 
-pub struct App<T, K, A, V, P, C> {
-    pub admin: Admin<T, K, A, V, P, C>,
+pub struct App<P: AdminPorts> {
+    pub admin: Admin<P>,
     pub claim_names: ClaimNames,
 }
 
@@ -33,15 +29,7 @@ struct AuditPageBody<'a> {
     next_cursor: Option<&'a str>,
 }
 
-pub async fn handle<T, K, A, V, P, C>(app: &App<T, K, A, V, P, C>, req: Request) -> Response<Body>
-where
-    T: TenantStore + TenantStatusSource,
-    K: TicketStore,
-    A: AuditStore,
-    V: ConnectionSecrets,
-    P: Publisher,
-    C: Clock,
-{
+pub async fn handle<P: AdminPorts>(app: &App<P>, req: Request) -> Response<Body> {
     serve("admin", &req, &app.claim_names, |call| {
         route(app, &req, call)
     })
@@ -73,19 +61,11 @@ fn jsonl_response(bytes: Vec<u8>, corr: &CorrelationId) -> Response<Body> {
     response
 }
 
-async fn route<T, K, A, V, P, C>(
-    app: &App<T, K, A, V, P, C>,
+async fn route<P: AdminPorts>(
+    app: &App<P>,
     req: &Request,
     call: CallContext,
-) -> Result<Response<Body>, Failure<AdminError>>
-where
-    T: TenantStore + TenantStatusSource,
-    K: TicketStore,
-    A: AuditStore,
-    V: ConnectionSecrets,
-    P: Publisher,
-    C: Clock,
-{
+) -> Result<Response<Body>, Failure<AdminError>> {
     let corr = &call.correlation_id;
     let by = RequestedBy {
         principal: &call.principal,

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use lambda_http::Error;
-use zerodesk_admin::Admin;
+use zerodesk_admin::{Admin, Deployed};
 use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
 use zerodesk_crypto::TenantVault;
 use zerodesk_domain::SystemClock;
@@ -32,7 +32,7 @@ async fn main() -> Result<(), Error> {
     );
     let app = handler::App {
         // Every tenant item through the tenant data role, one session per tenant.
-        admin: Admin::new(
+        admin: Admin::<Deployed>::new(
             DynamoTenants::new(Arc::clone(&clients), &env.tables.tenants),
             DynamoTickets::new(Arc::clone(&clients), &env.tables.tickets),
             DynamoAudit::new(Arc::clone(&clients), &env.tables.audit),

@@ -26,28 +26,38 @@ pub struct RequestedBy<'a> {
     pub correlation_id: &'a CorrelationId,
 }
 
+/// The ports the admin use cases run on, one associated type each; a bundle
+/// names the adapters (DynamoDB and KMS deployed, in-memory in tests).
+pub trait AdminPorts {
+    type Tenants: TenantStore + TenantStatusSource;
+    type Tickets: TicketStore;
+    type Audit: AuditStore;
+    type Vault: ConnectionSecrets;
+    type Publisher: Publisher;
+    type Clock: Clock;
+}
+
 /// The admin use cases over their ports. Every port call names the scope of
 /// the one tenant it concerns; the adapters reach that tenant's items only.
-pub struct Admin<T, K, A, V, P, C> {
-    pub tenants: T,
-    pub tickets: K,
-    pub audit: A,
-    pub vault: V,
-    pub publisher: P,
-    pub clock: C,
+pub struct Admin<P: AdminPorts> {
+    pub tenants: P::Tenants,
+    pub tickets: P::Tickets,
+    pub audit: P::Audit,
+    pub vault: P::Vault,
+    pub publisher: P::Publisher,
+    pub clock: P::Clock,
     pub gate: TenantGate,
 }
 
-impl<T, K, A, V, P, C> Admin<T, K, A, V, P, C>
-where
-    T: TenantStore + TenantStatusSource,
-    K: TicketStore,
-    A: AuditStore,
-    V: ConnectionSecrets,
-    P: Publisher,
-    C: Clock,
-{
-    pub fn new(tenants: T, tickets: K, audit: A, vault: V, publisher: P, clock: C) -> Self {
+impl<P: AdminPorts> Admin<P> {
+    pub fn new(
+        tenants: P::Tenants,
+        tickets: P::Tickets,
+        audit: P::Audit,
+        vault: P::Vault,
+        publisher: P::Publisher,
+        clock: P::Clock,
+    ) -> Self {
         Self {
             tenants,
             tickets,

@@ -5,18 +5,17 @@
 //! reads and verifies; this module decides who may and parses the query.
 
 use chrono::{DateTime, Utc};
-use zerodesk_crypto::ConnectionSecrets;
-use zerodesk_domain::{Action, Clock, TenantId, TenantScope, TenantStatus, TicketId};
-use zerodesk_events::{Actor as EventActor, DomainEvent, PlatformAccess, Publisher};
+use zerodesk_domain::{Action, TenantId, TenantScope, TenantStatus, TicketId};
+use zerodesk_events::{Actor as EventActor, DomainEvent, PlatformAccess};
 use zerodesk_ledger::audit::ChainScope;
 use zerodesk_ledger::audit_repo::MAX_AUDIT_PAGE;
 use zerodesk_ledger::{
     AuditFilter, AuditPage, AuditPageRequest, AuditStore, TrailVerification, export_records,
     verify_records,
 };
-use zerodesk_store::{TenantStatusSource, TenantStore, TicketStore};
+use zerodesk_store::TenantStore;
 
-use crate::admin::{Admin, RequestedBy};
+use crate::admin::{Admin, AdminPorts, RequestedBy};
 use crate::error::AdminError;
 
 /// A platform route's tenant and the route template, for the access record.
@@ -115,15 +114,7 @@ fn audit_filter(
     ))
 }
 
-impl<T, K, A, V, P, C> Admin<T, K, A, V, P, C>
-where
-    T: TenantStore + TenantStatusSource,
-    K: TicketStore,
-    A: AuditStore,
-    V: ConnectionSecrets,
-    P: Publisher,
-    C: Clock,
-{
+impl<P: AdminPorts> Admin<P> {
     /// The scope for reading a tenant's audit trail: the caller's own tenant,
     /// or the named tenant through the platform path. For the latter, the
     /// access record to publish before anything is read (no record, no read).

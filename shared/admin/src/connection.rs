@@ -4,12 +4,11 @@
 
 use serde::Deserialize;
 use zerodesk_crypto::{ConnectionSecrets, SecretBytes};
-use zerodesk_domain::{Action, Clock, ConnectionId};
-use zerodesk_events::{ConfigChange, Publisher};
-use zerodesk_ledger::AuditStore;
-use zerodesk_store::{ConnectionMetadata, TenantStatusSource, TenantStore, TicketStore};
+use zerodesk_domain::{Action, ConnectionId};
+use zerodesk_events::ConfigChange;
+use zerodesk_store::{ConnectionMetadata, TenantStore};
 
-use crate::admin::{Admin, RequestedBy};
+use crate::admin::{Admin, AdminPorts, RequestedBy};
 use crate::error::AdminError;
 
 pub const PROVIDERS: [&str; 3] = ["google", "graph", "okta"];
@@ -35,15 +34,7 @@ impl std::fmt::Debug for ConnectionInput {
     }
 }
 
-impl<T, K, A, V, P, C> Admin<T, K, A, V, P, C>
-where
-    T: TenantStore + TenantStatusSource,
-    K: TicketStore,
-    A: AuditStore,
-    V: ConnectionSecrets,
-    P: Publisher,
-    C: Clock,
-{
+impl<P: AdminPorts> Admin<P> {
     /// Seals and stores the credentials, then records the metadata. The
     /// answer is the metadata only.
     pub async fn put_connection(

@@ -6,13 +6,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use zerodesk_crypto::ConnectionSecrets;
-use zerodesk_domain::{AccountRef, Action, Clock, TenantScope, Ticket};
-use zerodesk_events::{ConfigChange, Publisher};
+use zerodesk_domain::{AccountRef, Action, TenantScope, Ticket};
+use zerodesk_events::ConfigChange;
 use zerodesk_ledger::{AuditStore, Salt};
-use zerodesk_store::{PageRequest, StoreError, TenantStatusSource, TenantStore, TicketStore};
+use zerodesk_store::{PageRequest, StoreError, TicketStore};
 
-use crate::admin::{Admin, RequestedBy};
+use crate::admin::{Admin, AdminPorts, RequestedBy};
 use crate::error::AdminError;
 
 pub const ERASED_TEXT: &str = "[erased]";
@@ -146,15 +145,7 @@ pub async fn erase_person(
     })
 }
 
-impl<T, K, A, V, P, C> Admin<T, K, A, V, P, C>
-where
-    T: TenantStore + TenantStatusSource,
-    K: TicketStore,
-    A: AuditStore,
-    V: ConnectionSecrets,
-    P: Publisher,
-    C: Clock,
-{
+impl<P: AdminPorts> Admin<P> {
     /// Redacts one person's personal data in the tenant's tickets (tenant
     /// admins). Audit records already hold only a pseudonym for them.
     pub async fn erase(

@@ -8,14 +8,16 @@
 
 mod admin;
 mod audit_trail;
+mod bundles;
 mod connection;
 mod erasure;
 mod error;
 mod lifecycle;
 mod policy;
 
-pub use admin::{Admin, RequestedBy};
+pub use admin::{Admin, AdminPorts, RequestedBy};
 pub use audit_trail::{AuditQuery, PlatformTarget};
+pub use bundles::{Deployed, InMemory};
 pub use connection::{ConnectionInput, PROVIDERS};
 pub use erasure::{ERASED_TEXT, ErasureInput, ErasureReport, erase_person, erased_account, redact};
 pub use error::AdminError;

@@ -7,13 +7,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zerodesk_crypto::ConnectionSecrets;
 use zerodesk_domain::{
-    Action, Clock, SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus,
+    Action, SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus,
 };
-use zerodesk_events::{LifecycleChange, Publisher};
-use zerodesk_ledger::AuditStore;
-use zerodesk_store::{TenantStatusSource, TenantStore, TicketStore};
+use zerodesk_events::LifecycleChange;
+use zerodesk_store::TenantStore;
 
-use crate::admin::{Admin, RequestedBy};
+use crate::admin::{Admin, AdminPorts, RequestedBy};
 use crate::error::AdminError;
 
 /// Body of `POST /platform/tenants`.
@@ -54,15 +53,7 @@ impl From<&Tenant> for TenantView {
     }
 }
 
-impl<T, K, A, V, P, C> Admin<T, K, A, V, P, C>
-where
-    T: TenantStore + TenantStatusSource,
-    K: TicketStore,
-    A: AuditStore,
-    V: ConnectionSecrets,
-    P: Publisher,
-    C: Clock,
-{
+impl<P: AdminPorts> Admin<P> {
     pub async fn create_tenant(
         &self,
         by: RequestedBy<'_>,

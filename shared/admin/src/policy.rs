@@ -2,24 +2,14 @@
 //! A value out of bounds is refused by name; a stored change is recorded in
 //! the tenant's trail and takes effect at once in this container's gate.
 
-use zerodesk_crypto::ConnectionSecrets;
-use zerodesk_domain::{Action, Clock, PolicyError, TenantPolicy};
-use zerodesk_events::{ConfigChange, Publisher};
-use zerodesk_ledger::AuditStore;
-use zerodesk_store::{TenantStatusSource, TenantStore, TicketStore};
+use zerodesk_domain::{Action, PolicyError, TenantPolicy};
+use zerodesk_events::ConfigChange;
+use zerodesk_store::TenantStore;
 
-use crate::admin::{Admin, RequestedBy};
+use crate::admin::{Admin, AdminPorts, RequestedBy};
 use crate::error::AdminError;
 
-impl<T, K, A, V, P, C> Admin<T, K, A, V, P, C>
-where
-    T: TenantStore + TenantStatusSource,
-    K: TicketStore,
-    A: AuditStore,
-    V: ConnectionSecrets,
-    P: Publisher,
-    C: Clock,
-{
+impl<P: AdminPorts> Admin<P> {
     pub async fn get_policy(&self, by: RequestedBy<'_>) -> Result<TenantPolicy, AdminError> {
         let (_, policy) = self.tenant_scope(by, Action::ReadPolicy).await?;
         Ok(policy)

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns fail loudly too
 
 use chrono::Utc;
-use zerodesk_admin::{Admin, AdminError, ErasureInput, NewTenant, RequestedBy};
+use zerodesk_admin::{Admin, AdminError, ErasureInput, InMemory, NewTenant, RequestedBy};
 use zerodesk_crypto::MemorySecrets;
 use zerodesk_domain::{
     AccountRef, Category, Classification, CorrelationId, Decision, Principal, PrincipalScope, Role,
@@ -12,8 +12,7 @@ use zerodesk_events::{Actor, DomainEvent, InMemoryPublisher, TicketStateChanged}
 use zerodesk_ledger::MemoryAudit;
 use zerodesk_store::{MemoryTenants, MemoryTickets, TicketStore};
 
-type TestAdmin =
-    Admin<MemoryTenants, MemoryTickets, MemoryAudit, MemorySecrets, InMemoryPublisher, SystemClock>;
+type TestAdmin = Admin<InMemory>;
 
 struct World {
     admin: TestAdmin,

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::*;
-use zerodesk_admin::{Admin, ConnectionInput, ErasureInput, NewTenant, RequestedBy};
+use zerodesk_admin::{Admin, AdminPorts, ConnectionInput, ErasureInput, NewTenant, RequestedBy};
 use zerodesk_aws::TableNames;
 use zerodesk_aws::TenantClientsCache;
 use zerodesk_crypto::SecretBytes;
@@ -276,17 +276,23 @@ type BoxClock = Box<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 type Clients = Arc<TenantClientsCache>;
 
+/// The deployed stores on the emulator, with a recording publisher and a
+/// clock the tests move across retention boundaries.
+struct PurgeTestPorts;
+
+impl AdminPorts for PurgeTestPorts {
+    type Tenants = DynamoTenants<Clients>;
+    type Tickets = DynamoTickets<Clients>;
+    type Audit = DynamoAudit<Clients>;
+    type Vault = TenantVault;
+    type Publisher = InMemoryPublisher;
+    type Clock = BoxClock;
+}
+
 struct Stack {
     db: aws_sdk_dynamodb::Client,
     tables: TableNames,
-    admin: Admin<
-        DynamoTenants<Clients>,
-        DynamoTickets<Clients>,
-        DynamoAudit<Clients>,
-        TenantVault,
-        InMemoryPublisher,
-        BoxClock,
-    >,
+    admin: Admin<PurgeTestPorts>,
     clients: Arc<TenantClientsCache>,
     writer: Writer,
     publisher: InMemoryPublisher,

@@ -5,6 +5,7 @@
 //! DynamoDB and vault adapters have their own tests against the emulator.
 
 use serde_json::{Value, json};
+use zerodesk_admin::InMemory;
 use zerodesk_crypto::MemorySecrets;
 use zerodesk_domain::{SystemClock, TenantId};
 use zerodesk_events::InMemoryPublisher;
@@ -17,8 +18,7 @@ const GET_AUDIT: &str = include_str!("../../../../events/api-get-audit.json");
 const GET_PLATFORM_AUDIT: &str = include_str!("../../../../events/api-get-platform-audit.json");
 const PUT_CONNECTION: &str = include_str!("../../../../events/api-put-connection.json");
 
-type TestApp =
-    App<MemoryTenants, MemoryTickets, MemoryAudit, MemorySecrets, InMemoryPublisher, SystemClock>;
+type TestApp = App<InMemory>;
 
 struct Harness {
     app: TestApp,
