@@ -131,13 +131,14 @@ impl<T: ConnectionSecrets> ConnectionSecrets for Arc<T> {
 }
 
 /// tenant -> its connection and credentials.
-type SealedByTenant = BTreeMap<TenantId, (ConnectionId, Vec<u8>)>;
+type CredentialsByTenant = BTreeMap<TenantId, (ConnectionId, Vec<u8>)>;
 
-/// Sealed credentials kept in memory, per tenant; `outage` makes every call
-/// fail as an unavailable KMS would. For tests only.
+/// Credentials kept in memory, per tenant, unsealed: for tests only, never
+/// in a deployed function. `set_outage` makes every call fail as an
+/// unavailable KMS would.
 #[derive(Debug, Clone, Default)]
 pub struct MemorySecrets {
-    secrets: Arc<Mutex<SealedByTenant>>,
+    secrets: Arc<Mutex<CredentialsByTenant>>,
     outage: Arc<AtomicBool>,
 }
 
@@ -155,7 +156,7 @@ impl MemorySecrets {
         self.lock().contains_key(tenant)
     }
 
-    fn lock(&self) -> MutexGuard<'_, SealedByTenant> {
+    fn lock(&self) -> MutexGuard<'_, CredentialsByTenant> {
         self.secrets.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
