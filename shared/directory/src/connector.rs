@@ -8,7 +8,9 @@ use crate::credentials::{DirectoryCredentials, DirectoryEndpoints};
 use crate::error::DirectoryError;
 use crate::google::GoogleWorkspace;
 use crate::graph::MicrosoftGraph;
-use crate::model::{Directory, DirectoryUser, Provider, UnlockOutcome};
+use crate::model::{
+    Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult, UnlockOutcome,
+};
 use crate::okta::Okta;
 use crate::password::TemporaryPassword;
 
@@ -82,6 +84,39 @@ impl Directory for Connector {
             Connector::Google(c) => c.revoke_sessions(account).await,
             Connector::Graph(c) => c.revoke_sessions(account).await,
             Connector::Okta(c) => c.revoke_sessions(account).await,
+        }
+    }
+
+    async fn owner_channels(&self, account: &AccountRef) -> Result<OwnerChannels, DirectoryError> {
+        match self {
+            Connector::Google(c) => c.owner_channels(account).await,
+            Connector::Graph(c) => c.owner_channels(account).await,
+            Connector::Okta(c) => c.owner_channels(account).await,
+        }
+    }
+
+    async fn send_push(
+        &self,
+        account: &AccountRef,
+        factor: &str,
+    ) -> Result<PushChallenge, DirectoryError> {
+        match self {
+            Connector::Google(c) => c.send_push(account, factor).await,
+            Connector::Graph(c) => c.send_push(account, factor).await,
+            Connector::Okta(c) => c.send_push(account, factor).await,
+        }
+    }
+
+    async fn push_result(
+        &self,
+        account: &AccountRef,
+        factor: &str,
+        transaction: &str,
+    ) -> Result<PushResult, DirectoryError> {
+        match self {
+            Connector::Google(c) => c.push_result(account, factor, transaction).await,
+            Connector::Graph(c) => c.push_result(account, factor, transaction).await,
+            Connector::Okta(c) => c.push_result(account, factor, transaction).await,
         }
     }
 }

@@ -47,6 +47,13 @@ pub enum DirectoryError {
     #[error("{provider} account is not in a state an unlock may clear")]
     NotUnlockable { provider: Provider },
 
+    /// The provider has no such operation (a push on Google or Graph).
+    #[error("{provider} does not support {what}")]
+    Unsupported {
+        provider: Provider,
+        what: &'static str,
+    },
+
     /// The connection's credentials or endpoints cannot be used at all.
     #[error("directory connection is misconfigured: {what}")]
     Config {
@@ -78,6 +85,7 @@ impl DirectoryError {
             DirectoryError::Unavailable { .. } => "unavailable",
             DirectoryError::Timeout { .. } => "timeout",
             DirectoryError::Malformed { .. } => "malformed",
+            DirectoryError::Unsupported { .. } => "unsupported",
             DirectoryError::NotUnlockable { .. } => "not_unlockable",
             DirectoryError::Config { .. } => "config",
         }

@@ -24,7 +24,10 @@ pub use error::DirectoryError;
 pub use google::{GOOGLE_SCOPES, GoogleWorkspace};
 pub use graph::{GRAPH_SCOPE, MicrosoftGraph};
 pub use memory::{ConnectedMemoryDirectory, MemoryAccount, MemoryDirectory, MemoryFault, MemoryOp};
-pub use model::{AccountState, Directory, DirectoryUser, Provider, UnlockOutcome};
+pub use model::{
+    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult,
+    UnlockOutcome,
+};
 pub use okta::{OKTA_SCOPES, Okta};
 pub use password::{GENERATED_LENGTH, TemporaryPassword, meets_complexity};
 pub use port::{DirectoryConnector, HttpsDirectories};

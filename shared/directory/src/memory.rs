@@ -10,7 +10,10 @@ use zerodesk_domain::AccountRef;
 
 use crate::credentials::DirectoryCredentials;
 use crate::error::DirectoryError;
-use crate::model::{AccountState, Directory, DirectoryUser, Provider, UnlockOutcome};
+use crate::model::{
+    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult,
+    UnlockOutcome,
+};
 use crate::password::TemporaryPassword;
 use crate::port::DirectoryConnector;
 
@@ -25,6 +28,12 @@ pub struct MemoryAccount {
     pub password: Option<TemporaryPassword>,
     pub must_change_password: bool,
     pub sessions_revoked: u32,
+    /// What the directory holds for the owner (recovery address, phone, push factor).
+    pub channels: OwnerChannels,
+    /// How the owner answers the next push.
+    pub push_answer: PushResult,
+    /// Pushes sent to the owner's device.
+    pub pushes_sent: u32,
 }
 
 impl MemoryAccount {
@@ -36,7 +45,15 @@ impl MemoryAccount {
             password: None,
             must_change_password: false,
             sessions_revoked: 0,
+            channels: OwnerChannels::default(),
+            push_answer: PushResult::Waiting,
+            pushes_sent: 0,
         }
+    }
+
+    pub fn with_channels(mut self, channels: OwnerChannels) -> Self {
+        self.channels = channels;
+        self
     }
 
     pub fn admin(mut self) -> Self {
@@ -62,6 +79,9 @@ impl Clone for MemoryAccount {
                 .map(|p| TemporaryPassword::from_provider(p.expose().to_owned())),
             must_change_password: self.must_change_password,
             sessions_revoked: self.sessions_revoked,
+            channels: self.channels.clone(),
+            push_answer: self.push_answer,
+            pushes_sent: self.pushes_sent,
         }
     }
 }
@@ -86,6 +106,9 @@ pub enum MemoryOp {
     ResetPassword,
     Unlock,
     RevokeSessions,
+    OwnerChannels,
+    SendPush,
+    PushResult,
 }
 
 #[derive(Debug, Default)]
@@ -145,6 +168,15 @@ impl MemoryDirectory {
     /// Makes every later call fail with `fault`.
     pub fn fail_all(&self, fault: MemoryFault) {
         self.lock().fail_all = Some(fault);
+    }
+
+    /// How the account's owner answers pushes from now on.
+    pub fn answer_push(&self, account: &str, answer: PushResult) {
+        if let Ok(a) = AccountRef::parse(account)
+            && let Some(found) = self.lock().accounts.get_mut(&a)
+        {
+            found.push_answer = answer;
+        }
     }
 
     pub fn clear_faults(&self) {
@@ -264,6 +296,42 @@ impl Directory for ConnectedMemoryDirectory {
             a.sessions_revoked += 1;
             Ok(())
         })
+    }
+
+    async fn owner_channels(&self, account: &AccountRef) -> Result<OwnerChannels, DirectoryError> {
+        self.call(MemoryOp::OwnerChannels, account, |a, _| {
+            Ok(a.channels.clone())
+        })
+    }
+
+    /// Only the account's enrolled factor takes a push.
+    async fn send_push(
+        &self,
+        account: &AccountRef,
+        factor: &str,
+    ) -> Result<PushChallenge, DirectoryError> {
+        self.call(MemoryOp::SendPush, account, |a, provider| {
+            if a.channels.push_factor.as_deref() != Some(factor) {
+                return Err(DirectoryError::Provider {
+                    provider,
+                    status: 404,
+                });
+            }
+            a.pushes_sent += 1;
+            Ok(PushChallenge {
+                transaction: format!("tx{}", a.pushes_sent),
+                number: Some(42),
+            })
+        })
+    }
+
+    async fn push_result(
+        &self,
+        account: &AccountRef,
+        _factor: &str,
+        _transaction: &str,
+    ) -> Result<PushResult, DirectoryError> {
+        self.call(MemoryOp::PushResult, account, |a, _| Ok(a.push_answer))
     }
 }
 

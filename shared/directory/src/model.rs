@@ -104,6 +104,43 @@ pub enum UnlockOutcome {
     WasNotLocked,
 }
 
+/// The channels the directory itself holds for an account's owner: the only
+/// places owner verification may send a challenge. Never filled from a
+/// ticket or an intake message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnerChannels {
+    /// The account's primary mailbox, for notices after the fact.
+    pub primary_email: Option<String>,
+    /// A recovery address: Google `recoveryEmail`, a Graph email
+    /// authentication method, the address of an active Okta email factor.
+    pub recovery_email: Option<String>,
+    /// A recovery phone in E.164: Google `recoveryPhone`, a Graph mobile
+    /// phone authentication method, the number of an active Okta SMS factor.
+    pub recovery_phone: Option<String>,
+    /// The id of an active Okta Verify push factor.
+    pub push_factor: Option<String>,
+}
+
+/// A push sent to an enrolled factor, to be polled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushChallenge {
+    /// The provider's transaction id for polling.
+    pub transaction: String,
+    /// The number the owner must pick on the device, where the provider
+    /// offers a number challenge.
+    pub number: Option<u16>,
+}
+
+/// Where a push stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushResult {
+    Waiting,
+    Approved,
+    Rejected,
+    TimedOut,
+}
+
 /// Acting on one tenant's directory. Every method is safe to retry: a reset
 /// issues a new temporary password, an unlock of an unlocked account and a
 /// second revoke change nothing.
@@ -135,4 +172,26 @@ pub trait Directory: Send + Sync {
         &self,
         account: &AccountRef,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+
+    /// The channels the directory holds for the account's owner.
+    fn owner_channels(
+        &self,
+        account: &AccountRef,
+    ) -> impl Future<Output = Result<OwnerChannels, DirectoryError>> + Send;
+
+    /// Sends a push to the account's enrolled factor `factor`. Only Okta
+    /// has one; the others answer `Unsupported`.
+    fn send_push(
+        &self,
+        account: &AccountRef,
+        factor: &str,
+    ) -> impl Future<Output = Result<PushChallenge, DirectoryError>> + Send;
+
+    /// Polls a push sent by `send_push`.
+    fn push_result(
+        &self,
+        account: &AccountRef,
+        factor: &str,
+        transaction: &str,
+    ) -> impl Future<Output = Result<PushResult, DirectoryError>> + Send;
 }

@@ -359,6 +359,35 @@ impl Directory for Okta {
             .await
             .map(drop)
     }
+    async fn owner_channels(
+        &self,
+        _account: &AccountRef,
+    ) -> Result<crate::model::OwnerChannels, DirectoryError> {
+        Ok(crate::model::OwnerChannels::default())
+    }
+
+    async fn send_push(
+        &self,
+        _account: &AccountRef,
+        _factor: &str,
+    ) -> Result<crate::model::PushChallenge, DirectoryError> {
+        Err(DirectoryError::Unsupported {
+            provider: self.provider(),
+            what: "push verification",
+        })
+    }
+
+    async fn push_result(
+        &self,
+        _account: &AccountRef,
+        _factor: &str,
+        _transaction: &str,
+    ) -> Result<crate::model::PushResult, DirectoryError> {
+        Err(DirectoryError::Unsupported {
+            provider: self.provider(),
+            what: "push verification",
+        })
+    }
 }
 
 #[cfg(test)]
