@@ -29,12 +29,14 @@
 
 mod envelope;
 mod error;
+mod mac;
 mod secret;
 mod tenant_vault;
 mod vault;
 
 pub use envelope::{ENVELOPE_ALGORITHM, ENVELOPE_VERSION, EncryptionContext};
 pub use error::VaultError;
+pub use mac::{KmsMac, MacError, MacKey, MemoryMac, hashes_match};
 pub use secret::SecretBytes;
 pub use tenant_vault::{ConnectionSecrets, MemorySecrets, SecretsError, TenantVault};
 pub use vault::{CredentialVault, StoredSecretRef, secret_name};

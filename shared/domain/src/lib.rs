@@ -12,14 +12,22 @@ pub mod role;
 pub mod scope;
 pub mod tenant;
 pub mod ticket;
+pub mod verification;
 
 pub use classification::{Category, Classification, Decision, RiskFlag};
 pub use clock::{Clock, SystemClock};
 pub use ids::{AccountRef, ConnectionId, CorrelationId, IdError, TenantId, TicketId};
 pub use permissions::{Action, is_allowed};
-pub use policy::{PolicyError, RateLimits, RetentionPolicy, TenantPolicy};
+pub use policy::{
+    OwnerVerificationPolicy, PolicyError, RateLimits, RetentionPolicy, TenantPolicy,
+    VerificationMethod,
+};
 pub use principal::{ClaimNames, ClaimsError, Principal, PrincipalScope};
 pub use role::Role;
 pub use scope::{ScopeOrigin, SystemTask, TenantScope};
 pub use tenant::{Tenant, TenantStatus};
 pub use ticket::{IllegalTransition, Ticket, TicketState};
+pub use verification::{
+    MAX_WRONG_ATTEMPTS, OwnerVerification, PushInFlight, VerificationState, VerifiedGrant,
+    mask_email, mask_phone,
+};

@@ -23,6 +23,8 @@ pub enum PolicyError {
     TooMany { field: &'static str, max: usize },
     #[error("group names must be 1-256 characters")]
     BadGroup { field: &'static str },
+    #[error("list one to four distinct verification methods")]
+    BadMethods { field: &'static str },
 }
 
 impl PolicyError {
@@ -32,7 +34,8 @@ impl PolicyError {
             PolicyError::NotAutomatable { field }
             | PolicyError::OutOfRange { field, .. }
             | PolicyError::TooMany { field, .. }
-            | PolicyError::BadGroup { field } => field,
+            | PolicyError::BadGroup { field }
+            | PolicyError::BadMethods { field } => field,
         }
     }
 }
@@ -73,6 +76,61 @@ impl Default for RateLimits {
     }
 }
 
+/// How an account's owner proves they are asking: through a channel the
+/// directory already holds, never one the ticket or the intake supplies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationMethod {
+    /// Okta Verify push to an enrolled factor.
+    OktaPush,
+    /// A single-use link to the directory's recovery address.
+    RecoveryEmail,
+    /// A single-use link and a numeric code to the directory's recovery phone.
+    RecoverySms,
+    /// A tenant_manager records that they verified the person.
+    ManagerAttests,
+}
+
+impl VerificationMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationMethod::OktaPush => "okta_push",
+            VerificationMethod::RecoveryEmail => "recovery_email",
+            VerificationMethod::RecoverySms => "recovery_sms",
+            VerificationMethod::ManagerAttests => "manager_attests",
+        }
+    }
+}
+
+/// Owner verification: which methods, in order of preference, and how long
+/// a verification stays open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerVerificationPolicy {
+    /// Tried in order; the first the account has a channel for is used.
+    pub methods: Vec<VerificationMethod>,
+    /// Minutes a verification stays open (default 15, 5..=60).
+    pub expires_minutes: u32,
+    /// A signed-in requester's own unlock skips verification. Never a reset:
+    /// a login alone is not proof for a credential reset.
+    #[serde(default)]
+    pub waive_for_signed_in_unlock: bool,
+}
+
+impl Default for OwnerVerificationPolicy {
+    fn default() -> Self {
+        Self {
+            methods: vec![
+                VerificationMethod::OktaPush,
+                VerificationMethod::RecoveryEmail,
+                VerificationMethod::RecoverySms,
+            ],
+            expires_minutes: 15,
+            waive_for_signed_in_unlock: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantPolicy {
@@ -89,6 +147,8 @@ pub struct TenantPolicy {
     pub retention: RetentionPolicy,
     #[serde(default)]
     pub rate_limits: RateLimits,
+    #[serde(default)]
+    pub owner_verification: OwnerVerificationPolicy,
 }
 
 impl TenantPolicy {
@@ -138,6 +198,19 @@ impl TenantPolicy {
             1,
             10_000,
         )?;
+        let methods = &self.owner_verification.methods;
+        let distinct: BTreeSet<_> = methods.iter().collect();
+        if methods.is_empty() || methods.len() > 4 || distinct.len() != methods.len() {
+            return Err(PolicyError::BadMethods {
+                field: "owner_verification.methods",
+            });
+        }
+        range(
+            "owner_verification.expires_minutes",
+            self.owner_verification.expires_minutes,
+            5,
+            60,
+        )?;
         Ok(())
     }
 
@@ -184,6 +257,31 @@ mod tests {
         let mut p = TenantPolicy::default();
         p.retention.audit_days = 30;
         assert_eq!(p.validate().unwrap_err().field(), "retention.audit_days");
+    }
+
+    #[test]
+    fn verification_methods_must_be_listed_once_each() {
+        let mut p = TenantPolicy::default();
+        p.owner_verification.methods = vec![];
+        assert_eq!(
+            p.validate().unwrap_err().field(),
+            "owner_verification.methods"
+        );
+        p.owner_verification.methods = vec![
+            VerificationMethod::RecoveryEmail,
+            VerificationMethod::RecoveryEmail,
+        ];
+        assert_eq!(
+            p.validate().unwrap_err().field(),
+            "owner_verification.methods"
+        );
+        p.owner_verification.methods = vec![VerificationMethod::ManagerAttests];
+        assert!(p.validate().is_ok());
+        p.owner_verification.expires_minutes = 240;
+        assert_eq!(
+            p.validate().unwrap_err().field(),
+            "owner_verification.expires_minutes"
+        );
     }
 
     #[test]

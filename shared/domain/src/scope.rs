@@ -18,6 +18,9 @@ pub enum SystemTask {
     EventDrivenAction,
     /// A platform_admin creating, offboarding or restoring a tenant.
     TenantLifecycle,
+    /// The verification page acting for an account's owner who proved a
+    /// directory-held channel (no JWT: the owner may be locked out).
+    OwnerVerification,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -91,6 +91,7 @@ impl Actor {
             SystemTask::RetentionPurge => "retention_purge",
             SystemTask::EventDrivenAction => "event_driven_action",
             SystemTask::TenantLifecycle => "tenant_lifecycle",
+            SystemTask::OwnerVerification => "owner_verification",
         };
         Self {
             subject: format!("system:{subject}"),
@@ -205,6 +206,51 @@ pub struct PlatformAccess {
 }
 
 /// What a tenant admin changed in the tenant's own configuration.
+/// A step of owner verification (section 4a of docs/architecture.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStep {
+    Requested,
+    Sent,
+    Succeeded,
+    Failed,
+    Expired,
+}
+
+impl VerificationStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationStep::Requested => "requested",
+            VerificationStep::Sent => "sent",
+            VerificationStep::Succeeded => "succeeded",
+            VerificationStep::Failed => "failed",
+            VerificationStep::Expired => "expired",
+        }
+    }
+}
+
+/// The owner's verification moved on. `channel` is masked; no code, link
+/// or secret ever appears here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerVerificationChanged {
+    pub ticket_id: TicketId,
+    pub action: DirectoryAction,
+    pub step: VerificationStep,
+    pub method: String,
+    pub channel: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The owner was told what happened, on a channel other than the one used
+/// to verify where one exists. `channel` is masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerNotified {
+    pub ticket_id: TicketId,
+    pub notice: String,
+    pub channel: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfigChange {
@@ -244,6 +290,8 @@ pub enum EventPayload {
     PlatformAccess(PlatformAccess),
     TenantLifecycle(TenantLifecycle),
     TenantConfigChanged(TenantConfigChanged),
+    OwnerVerificationChanged(OwnerVerificationChanged),
+    OwnerNotified(OwnerNotified),
 }
 
 macro_rules! payload_from {
@@ -256,7 +304,7 @@ macro_rules! payload_from {
 
         impl EventPayload {
             /// Every detail-type, as docs/conventions.md names them.
-            pub const DETAIL_TYPES: [&'static str; 9] = [$(stringify!($name)),*];
+            pub const DETAIL_TYPES: [&'static str; 11] = [$(stringify!($name)),*];
 
             pub fn detail_type(&self) -> &'static str {
                 match self {
@@ -289,7 +337,9 @@ payload_from!(
     AccessDenied,
     PlatformAccess,
     TenantLifecycle,
-    TenantConfigChanged
+    TenantConfigChanged,
+    OwnerVerificationChanged,
+    OwnerNotified
 );
 
 impl EventPayload {
@@ -302,6 +352,8 @@ impl EventPayload {
             EventPayload::DirectoryActionOutcome(p) => Some(p.ticket_id),
             EventPayload::AccessDenied(p) => p.ticket_id,
             EventPayload::PlatformAccess(p) => p.ticket_id,
+            EventPayload::OwnerVerificationChanged(p) => Some(p.ticket_id),
+            EventPayload::OwnerNotified(p) => Some(p.ticket_id),
             EventPayload::TenantLifecycle(_) | EventPayload::TenantConfigChanged(_) => None,
         }
     }

@@ -11,8 +11,9 @@ mod publisher;
 pub use event::{
     AccessDenied, ActionOutcome, Actor, ConfigChange, DecodeError, DirectoryAction,
     DirectoryActionIntent, DirectoryActionOutcome, DirectoryProvider, DomainEvent, EVENT_SOURCE,
-    EncodeError, EventId, EventPayload, LifecycleChange, PlatformAccess, SYSTEM_ROLE,
-    TenantConfigChanged, TenantLifecycle, TicketCreated, TicketStateChanged, TicketTriaged,
+    EncodeError, EventId, EventPayload, LifecycleChange, OwnerNotified, OwnerVerificationChanged,
+    PlatformAccess, SYSTEM_ROLE, TenantConfigChanged, TenantLifecycle, TicketCreated,
+    TicketStateChanged, TicketTriaged, VerificationStep,
 };
 pub use eventbridge::{EventBridgePublisher, MAX_BATCH_ENTRIES};
 pub use publisher::{InMemoryPublisher, PublishError, Publisher};

@@ -233,6 +233,18 @@ pub fn draft_of(event: &DomainEvent, chain: ChainScope, salt: &Salt) -> AuditDra
             draft.outcome = Some(name(&p.change));
             details.extend(p.details.clone());
         }
+        EventPayload::OwnerVerificationChanged(p) => {
+            draft.outcome = Some(p.step.as_str().to_owned());
+            draft.reason = p.reason.clone();
+            details.insert("method".to_owned(), p.method.clone());
+            details.insert("channel".to_owned(), p.channel.clone());
+            draft = draft.with_directory_action(p.action.as_str());
+        }
+        EventPayload::OwnerNotified(p) => {
+            draft.outcome = Some("notified".to_owned());
+            details.insert("notice".to_owned(), p.notice.clone());
+            details.insert("channel".to_owned(), p.channel.clone());
+        }
     }
     draft.details.extend(details);
     draft

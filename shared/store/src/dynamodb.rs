@@ -3,13 +3,15 @@
 //! request for one tenant is signed with that tenant's credentials only.
 
 use chrono::{DateTime, Utc};
-use zerodesk_domain::{AccountRef, Tenant, TenantScope, Ticket, TicketId, TicketState};
+use zerodesk_domain::{
+    AccountRef, Category, OwnerVerification, Tenant, TenantScope, Ticket, TicketId, TicketState,
+};
 
-use crate::ports::{IdempotencyRecords, RateCounters, TenantStore, TicketStore};
+use crate::ports::{IdempotencyRecords, RateCounters, TenantStore, TicketStore, VerificationStore};
 use crate::{
     Claim, ConnectionMetadata, IdempotencyConfig, IdempotencyError, IdempotencyKey,
     IdempotencyStore, Page, PageRequest, RateBucket, RateLimitError, RateLimiter, StoreError,
-    TenantDb, TenantRepo, TicketRepo,
+    TenantDb, TenantRepo, TicketRepo, VerificationRepo, VerificationRevision,
 };
 
 /// Declares an adapter: one table reached through tenant-scoped clients.
@@ -56,6 +58,49 @@ adapter!(
     /// Rate-limit counters, kept in the tenants table.
     DynamoRateLimits
 );
+adapter!(
+    /// Owner verifications, kept in the tickets table.
+    DynamoVerifications
+);
+
+impl<D: TenantDb> DynamoVerifications<D> {
+    async fn verifications(&self, scope: &TenantScope) -> Result<VerificationRepo, StoreError> {
+        Ok(VerificationRepo::new(
+            self.client(scope).await?,
+            &self.table,
+        ))
+    }
+}
+
+impl<D: TenantDb> VerificationStore for DynamoVerifications<D> {
+    async fn create(&self, scope: &TenantScope, v: &OwnerVerification) -> Result<(), StoreError> {
+        self.verifications(scope).await?.create(scope, v).await
+    }
+
+    async fn get(
+        &self,
+        scope: &TenantScope,
+        ticket: &TicketId,
+        category: Category,
+    ) -> Result<Option<OwnerVerification>, StoreError> {
+        self.verifications(scope)
+            .await?
+            .get(scope, ticket, category)
+            .await
+    }
+
+    async fn replace(
+        &self,
+        scope: &TenantScope,
+        v: &OwnerVerification,
+        expected: VerificationRevision,
+    ) -> Result<(), StoreError> {
+        self.verifications(scope)
+            .await?
+            .replace(scope, v, expected)
+            .await
+    }
+}
 
 impl<D: TenantDb> DynamoTickets<D> {
     async fn tickets(&self, scope: &TenantScope) -> Result<TicketRepo, StoreError> {

@@ -17,6 +17,7 @@ pub mod retention;
 pub mod tenant_db;
 pub mod tenants;
 pub mod tickets;
+pub mod verifications;
 
 pub use error::StoreError;
 pub use expiry::{Deleted, ExpiredKeys, ExpiryCursor, ItemKey, TableKeys};
@@ -30,7 +31,12 @@ pub use retention::{PurgeProgress, TenantPurgeProgress, write_tombstone};
 pub use tenants::{ConnectionMetadata, TenantRepo};
 pub use tickets::TicketRepo;
 
-pub use dynamodb::{DynamoIdempotency, DynamoRateLimits, DynamoTenants, DynamoTickets};
-pub use memory::{MemoryIdempotency, MemoryRateLimits, MemoryTenants, MemoryTickets, Outage};
-pub use ports::{IdempotencyRecords, RateCounters, TenantStore, TicketStore};
+pub use dynamodb::{
+    DynamoIdempotency, DynamoRateLimits, DynamoTenants, DynamoTickets, DynamoVerifications,
+};
+pub use memory::{
+    MemoryIdempotency, MemoryRateLimits, MemoryTenants, MemoryTickets, MemoryVerifications, Outage,
+};
+pub use ports::{IdempotencyRecords, RateCounters, TenantStore, TicketStore, VerificationStore};
 pub use tenant_db::TenantDb;
+pub use verifications::{VERIFICATION_KEPT_DAYS, VerificationRepo, VerificationRevision};

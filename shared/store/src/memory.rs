@@ -8,13 +8,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
-use zerodesk_domain::{AccountRef, Tenant, TenantId, TenantScope, Ticket, TicketId, TicketState};
+use zerodesk_domain::{
+    AccountRef, Category, OwnerVerification, Tenant, TenantId, TenantScope, Ticket, TicketId,
+    TicketState,
+};
 
 use crate::idempotency::payload_hash;
-use crate::ports::{IdempotencyRecords, RateCounters, TenantStore, TicketStore};
+use crate::ports::{IdempotencyRecords, RateCounters, TenantStore, TicketStore, VerificationStore};
 use crate::{
     Claim, ConnectionMetadata, IdempotencyConfig, IdempotencyError, IdempotencyKey, Page,
-    PageRequest, RateBucket, RateLimitError, StoreError,
+    PageRequest, RateBucket, RateLimitError, StoreError, VerificationRevision,
 };
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -410,5 +413,73 @@ impl RateCounters for MemoryRateLimits {
         }
         *count += 1;
         Ok(())
+    }
+}
+
+type VerificationKey = (TenantId, TicketId, Category);
+
+/// Owner verifications in memory.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryVerifications {
+    items: Arc<Mutex<BTreeMap<VerificationKey, OwnerVerification>>>,
+    pub outage: Outage,
+}
+
+impl MemoryVerifications {
+    fn key(scope: &TenantScope, ticket: &TicketId, category: Category) -> VerificationKey {
+        (scope.tenant().clone(), *ticket, category)
+    }
+
+    /// Every stored verification, for tests that scan stored state.
+    pub fn all(&self) -> Vec<OwnerVerification> {
+        lock(&self.items).values().cloned().collect()
+    }
+}
+
+impl VerificationStore for MemoryVerifications {
+    async fn create(&self, scope: &TenantScope, v: &OwnerVerification) -> Result<(), StoreError> {
+        self.outage.check()?;
+        if v.tenant_id != *scope.tenant() {
+            return Err(StoreError::Conflict);
+        }
+        let mut items = lock(&self.items);
+        let key = Self::key(scope, &v.ticket_id, v.category);
+        if items.contains_key(&key) {
+            return Err(StoreError::AlreadyExists);
+        }
+        items.insert(key, v.clone());
+        Ok(())
+    }
+
+    async fn get(
+        &self,
+        scope: &TenantScope,
+        ticket: &TicketId,
+        category: Category,
+    ) -> Result<Option<OwnerVerification>, StoreError> {
+        self.outage.check()?;
+        Ok(lock(&self.items)
+            .get(&Self::key(scope, ticket, category))
+            .cloned())
+    }
+
+    async fn replace(
+        &self,
+        scope: &TenantScope,
+        v: &OwnerVerification,
+        expected: VerificationRevision,
+    ) -> Result<(), StoreError> {
+        self.outage.check()?;
+        if v.tenant_id != *scope.tenant() {
+            return Err(StoreError::Conflict);
+        }
+        let mut items = lock(&self.items);
+        match items.get_mut(&Self::key(scope, &v.ticket_id, v.category)) {
+            Some(stored) if VerificationRevision::of(stored) == expected => {
+                *stored = v.clone();
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
+        }
     }
 }

@@ -5,11 +5,13 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use zerodesk_domain::{AccountRef, Tenant, TenantScope, Ticket, TicketId, TicketState};
+use zerodesk_domain::{
+    AccountRef, Category, OwnerVerification, Tenant, TenantScope, Ticket, TicketId, TicketState,
+};
 
 use crate::{
     Claim, ConnectionMetadata, IdempotencyError, IdempotencyKey, Page, PageRequest, RateBucket,
-    RateLimitError, StoreError,
+    RateLimitError, StoreError, VerificationRevision,
 };
 
 /// A tenant's tickets.
@@ -140,4 +142,31 @@ pub trait RateCounters: Send + Sync {
         limit: u32,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), RateLimitError>> + Send;
+}
+
+/// Owner verifications, one per (ticket, action).
+pub trait VerificationStore: Send + Sync {
+    /// Stores a new verification; one already open for the ticket's action
+    /// is `AlreadyExists`.
+    fn create(
+        &self,
+        scope: &TenantScope,
+        verification: &OwnerVerification,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// One verification, read strongly consistent.
+    fn get(
+        &self,
+        scope: &TenantScope,
+        ticket: &TicketId,
+        category: Category,
+    ) -> impl Future<Output = Result<Option<OwnerVerification>, StoreError>> + Send;
+
+    /// Replaces a verification still at `expected` (else `Conflict`).
+    fn replace(
+        &self,
+        scope: &TenantScope,
+        verification: &OwnerVerification,
+        expected: VerificationRevision,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -27,16 +27,20 @@ use zerodesk_store::{
 use crate::access::{ActionGrant, ActionRefusal, grant};
 use crate::context::{Ports, Services};
 use crate::error::WorkflowError;
+use crate::verification::VerificationRequested;
 use crate::view::TicketView;
 
 /// What a successful (or replayed) action returns.
 #[derive(Debug)]
 pub struct ActionResult {
     pub ticket: Ticket,
-    /// Present only on the call that set it.
+    /// Present only on the call that set it, which is always the owner's
+    /// confirmation on the verification page.
     pub temporary_password: Option<TemporaryPassword>,
     /// The action had already run; this call changed nothing.
     pub replayed: bool,
+    /// Nothing ran yet: the account's owner was sent a challenge.
+    pub awaiting_owner: Option<VerificationRequested>,
 }
 
 impl ActionResult {
@@ -45,6 +49,16 @@ impl ActionResult {
             ticket,
             temporary_password: None,
             replayed: true,
+            awaiting_owner: None,
+        }
+    }
+
+    fn awaiting(ticket: Ticket, requested: VerificationRequested) -> Self {
+        ActionResult {
+            ticket,
+            temporary_password: None,
+            replayed: false,
+            awaiting_owner: Some(requested),
         }
     }
 }
@@ -65,7 +79,7 @@ impl Initiator<'_> {
     }
 }
 
-fn category_of(action: DirectoryAction) -> Category {
+pub(crate) fn category_of(action: DirectoryAction) -> Category {
     match action {
         DirectoryAction::Reset => Category::PasswordReset,
         DirectoryAction::Unlock => Category::AccountUnlock,
@@ -85,15 +99,15 @@ fn idempotency_key(action: DirectoryAction, ticket: &TicketId) -> IdempotencyKey
 }
 
 /// Why an action stopped once the ticket was taken: the ticket escalates.
-struct Escalation {
+pub(crate) struct Escalation {
     /// The outcome to publish; `None` when the intent itself was never published.
     outcome: Option<ActionOutcome>,
-    reason: &'static str,
-    provider_fault: bool,
+    pub(crate) reason: &'static str,
+    pub(crate) provider_fault: bool,
 }
 
 impl Escalation {
-    fn refused(reason: &'static str) -> Self {
+    pub(crate) fn refused(reason: &'static str) -> Self {
         Escalation {
             outcome: Some(ActionOutcome::Refused),
             reason,
@@ -109,7 +123,7 @@ impl Escalation {
         }
     }
 
-    fn provider_fault(e: &DirectoryError) -> Self {
+    pub(crate) fn provider_fault(e: &DirectoryError) -> Self {
         tracing::warn!(error = %e, code = e.code(), "directory call failed");
         let reason = match e {
             DirectoryError::Timeout { .. } => "directory timed out",
@@ -168,13 +182,13 @@ enum Claimed<'a, I> {
 }
 
 /// One run's fixed facts, so each step reads as one line.
-struct Run<'a, P: Ports> {
-    services: &'a Services<P>,
-    scope: TenantScope,
-    policy: TenantPolicy,
-    actor: Actor,
-    correlation_id: CorrelationId,
-    action: DirectoryAction,
+pub(crate) struct Run<'a, P: Ports> {
+    pub(crate) services: &'a Services<P>,
+    pub(crate) scope: TenantScope,
+    pub(crate) policy: TenantPolicy,
+    pub(crate) actor: Actor,
+    pub(crate) correlation_id: CorrelationId,
+    pub(crate) action: DirectoryAction,
 }
 
 impl<P: Ports> Services<P> {
@@ -204,33 +218,38 @@ impl<P: Ports> Services<P> {
             correlation_id: correlation_id.clone(),
             action,
         };
-        run.execute(ticket, granted).await
+        let waived = action == DirectoryAction::Unlock
+            && granted == ActionGrant::SelfService
+            && run.policy.owner_verification.waive_for_signed_in_unlock;
+        if waived {
+            return run.execute(ticket, granted).await;
+        }
+        run.start_verification(ticket, granted).await
     }
 
-    /// The unlock that an `auto_resolve` triage of an `account_unlock`
-    /// ticket triggers through EventBridge. The ticket is re-read and every
-    /// rule re-checked: the event only says where to look.
+    /// What an `auto_resolve` triage of a reset or unlock ticket triggers
+    /// through EventBridge: the owner is sent a challenge; nothing acts
+    /// until they answer it. The ticket is re-read and every rule
+    /// re-checked: the event only says where to look.
     pub async fn run_action_from_event(
         &self,
         tenant: TenantId,
         correlation_id: &CorrelationId,
         id: &TicketId,
+        action: DirectoryAction,
     ) -> Result<ActionResult, WorkflowError> {
         let scope = TenantScope::for_system_task(tenant, SystemTask::EventDrivenAction);
         let (scope, policy) = self.admit_scope(scope).await?;
         let ticket = self.ticket(&scope, id).await?;
+        let category = category_of(action);
         let automated = ticket.state == TicketState::Triaged
+            && ticket.classification.category == category
             && ticket.classification.decision == Decision::AutoResolve
             && ticket.is_self_service()
-            && policy.automates(Category::AccountUnlock);
+            && policy.automates(category);
         if !automated {
             return self
-                .refusal_or_replay(
-                    &scope,
-                    ticket,
-                    ActionRefusal::NotAutomated,
-                    DirectoryAction::Unlock,
-                )
+                .refusal_or_replay(&scope, ticket, ActionRefusal::NotAutomated, action)
                 .await;
         }
         let run = Run {
@@ -239,9 +258,10 @@ impl<P: Ports> Services<P> {
             policy,
             actor: Initiator::Event.actor(),
             correlation_id: correlation_id.clone(),
-            action: DirectoryAction::Unlock,
+            action,
         };
-        run.execute(ticket, ActionGrant::SelfService).await
+        run.start_verification(ticket, ActionGrant::SelfService)
+            .await
     }
 
     async fn ticket(&self, scope: &TenantScope, id: &TicketId) -> Result<Ticket, WorkflowError> {
@@ -281,13 +301,55 @@ impl<P: Ports> Services<P> {
 }
 
 impl<P: Ports> Run<'_, P> {
-    /// The safety sequence, top to bottom. Until the ticket is taken a
-    /// failure gives the claim back; after it, every stop escalates the
-    /// ticket, and the claim is completed so a retry replays instead of acting.
-    async fn execute(
+    /// Sends the owner a challenge (or says one is open); counts against the
+    /// rate limits first, so nobody can flood an owner with challenges.
+    async fn start_verification(
         &self,
         mut ticket: Ticket,
         granted: ActionGrant,
+    ) -> Result<ActionResult, WorkflowError> {
+        self.authorise(&ticket)?;
+        let target = ticket
+            .classification
+            .target
+            .clone()
+            .unwrap_or_else(|| ticket.requester.clone());
+        if let Some(open) = self.open_verification_of(&ticket).await? {
+            return Ok(ActionResult::awaiting(ticket, open));
+        }
+        self.count_against_rate_limits(granted, &target).await?;
+        let requested = self
+            .request_verification(&mut ticket, granted, &target)
+            .await?;
+        Ok(ActionResult::awaiting(ticket, requested))
+    }
+
+    /// The action for an owner who has just verified; the rate limits were
+    /// counted when the verification was requested.
+    pub(crate) async fn execute_verified(
+        &self,
+        ticket: Ticket,
+        granted: ActionGrant,
+    ) -> Result<ActionResult, WorkflowError> {
+        self.execute_counted(ticket, granted, false).await
+    }
+
+    async fn execute(
+        &self,
+        ticket: Ticket,
+        granted: ActionGrant,
+    ) -> Result<ActionResult, WorkflowError> {
+        self.execute_counted(ticket, granted, true).await
+    }
+
+    /// The safety sequence, top to bottom. Until the ticket is taken a
+    /// failure gives the claim back; after it, every stop escalates the
+    /// ticket, and the claim is completed so a retry replays instead of acting.
+    async fn execute_counted(
+        &self,
+        mut ticket: Ticket,
+        granted: ActionGrant,
+        count: bool,
     ) -> Result<ActionResult, WorkflowError> {
         self.authorise(&ticket)?;
         let claim = match self.claim_once(&ticket).await? {
@@ -300,7 +362,9 @@ impl<P: Ports> Run<'_, P> {
             .clone()
             .unwrap_or_else(|| ticket.requester.clone());
         let taken = async {
-            self.count_against_rate_limits(granted, &target).await?;
+            if count {
+                self.count_against_rate_limits(granted, &target).await?;
+            }
             self.take_the_ticket(&mut ticket).await
         }
         .await;
@@ -323,6 +387,7 @@ impl<P: Ports> Run<'_, P> {
             ticket,
             temporary_password,
             replayed: false,
+            awaiting_owner: None,
         })
     }
 
@@ -398,7 +463,7 @@ impl<P: Ports> Run<'_, P> {
     }
 
     /// The tenant's decrypted credentials, only for building the connection.
-    async fn load_credentials(
+    pub(crate) async fn load_credentials(
         &self,
     ) -> Result<<P::Directories as DirectoryConnector>::Connected, Escalation> {
         let secret = match self.services.vault.load(&self.scope).await {
@@ -442,7 +507,7 @@ impl<P: Ports> Run<'_, P> {
 
     /// Looks the target up; admins, protected groups and accounts, and (for
     /// automation) disabled accounts are a person's decision.
-    async fn refuse_protected_accounts(
+    pub(crate) async fn refuse_protected_accounts(
         &self,
         target: &AccountRef,
         directory: &impl Directory,
@@ -466,6 +531,13 @@ impl<P: Ports> Run<'_, P> {
             && user.state == AccountState::Disabled
         {
             return Err(Escalation::refused("account is disabled, not locked out"));
+        }
+        // An administrator's suspension is never cleared by an unlock: say
+        // so before the owner is asked to verify for nothing.
+        if self.action == DirectoryAction::Unlock
+            && matches!(user.state, AccountState::Suspended { .. })
+        {
+            return Err(Escalation::refused("account state is not a lockout"));
         }
         Ok(())
     }
@@ -564,7 +636,10 @@ impl<P: Ports> Run<'_, P> {
         )
     }
 
-    async fn publish(&self, payload: impl Into<EventPayload>) -> Result<(), WorkflowError> {
+    pub(crate) async fn publish(
+        &self,
+        payload: impl Into<EventPayload>,
+    ) -> Result<(), WorkflowError> {
         self.services
             .publisher
             .publish_one(&self.event(payload))
@@ -573,7 +648,7 @@ impl<P: Ports> Run<'_, P> {
     }
 
     /// Moves the stored ticket on and publishes the change; a lost race is `Conflict`.
-    async fn move_to(
+    pub(crate) async fn move_to(
         &self,
         ticket: &mut Ticket,
         to: TicketState,

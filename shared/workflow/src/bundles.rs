@@ -8,13 +8,15 @@ use chrono::{DateTime, Duration, Utc};
 use zerodesk_aws::{
     ConfigError, FunctionEnv, MissingEnv, TableNames, TenantClientsCache, load_sdk_config,
 };
-use zerodesk_crypto::{MemorySecrets, TenantVault};
+use zerodesk_crypto::{KmsMac, MemoryMac, MemorySecrets, TenantVault};
 use zerodesk_directory::{DirectoryEndpoints, EndpointsError, HttpsDirectories, MemoryDirectory};
 use zerodesk_domain::{ClaimNames, Clock, SystemClock};
 use zerodesk_events::{EventBridgePublisher, InMemoryPublisher};
+use zerodesk_notify::{MemoryOutbox, SesSns};
 use zerodesk_store::{
-    DynamoIdempotency, DynamoRateLimits, DynamoTenants, DynamoTickets, MemoryIdempotency,
-    MemoryRateLimits, MemoryTenants, MemoryTickets, TenantGate,
+    DynamoIdempotency, DynamoRateLimits, DynamoTenants, DynamoTickets, DynamoVerifications,
+    MemoryIdempotency, MemoryRateLimits, MemoryTenants, MemoryTickets, MemoryVerifications,
+    TenantGate,
 };
 
 use crate::context::{Ports, Services};
@@ -32,6 +34,9 @@ impl Ports for Deployed {
     type Directories = HttpsDirectories;
     type Publisher = EventBridgePublisher;
     type Clock = SystemClock;
+    type Verifications = DynamoVerifications<Arc<TenantClientsCache>>;
+    type Mac = KmsMac;
+    type Messenger = SesSns;
 }
 
 /// Where the deployed adapters find their resources.
@@ -40,6 +45,32 @@ pub struct DeployedConfig {
     pub stage: String,
     pub kms_key_id: String,
     pub endpoints: DirectoryEndpoints,
+    pub verification: VerificationConfig,
+}
+
+/// What owner verification needs: the KMS HMAC key, the SES sender, and
+/// the page's public URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationConfig {
+    pub mac_key_id: String,
+    pub sender: String,
+    pub page_url: String,
+}
+
+impl VerificationConfig {
+    pub fn from_env() -> Result<Self, MissingEnv> {
+        let required = |name: &'static str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(MissingEnv(name))
+        };
+        Ok(Self {
+            mac_key_id: required("VERIFICATION_MAC_KEY_ID")?,
+            sender: required("NOTICE_SENDER")?,
+            page_url: required("VERIFY_PAGE_URL")?,
+        })
+    }
 }
 
 /// Why a function could not wire its deployed services: a missing or invalid
@@ -67,15 +98,24 @@ impl Services<Deployed> {
             aws_sdk_eventbridge::Client::new(&config),
             &env.event_bus_name,
         );
+        let verification = VerificationConfig::from_env()?;
+        let messenger = SesSns::new(
+            aws_sdk_sesv2::Client::new(&config),
+            aws_sdk_sns::Client::new(&config),
+            &verification.sender,
+        );
+        let mac = KmsMac::new(aws_sdk_kms::Client::new(&config), &verification.mac_key_id);
         let services = Self::deployed(
             DeployedConfig {
                 tables: env.tables,
                 stage: env.stage,
                 kms_key_id: env.kms_key_id,
                 endpoints,
+                verification,
             },
             clients,
             publisher,
+            (mac, messenger),
         );
         Ok((services, env.claim_names))
     }
@@ -84,9 +124,17 @@ impl Services<Deployed> {
         config: DeployedConfig,
         clients: TenantClientsCache,
         publisher: EventBridgePublisher,
+        (mac, messenger): (KmsMac, SesSns),
     ) -> Self {
         let clients = Arc::new(clients);
         Services {
+            verifications: DynamoVerifications::new(
+                Arc::clone(&clients),
+                config.tables.tickets.clone(),
+            ),
+            mac,
+            messenger,
+            verify_page: config.verification.page_url,
             tickets: DynamoTickets::new(Arc::clone(&clients), config.tables.tickets),
             tenants: DynamoTenants::new(Arc::clone(&clients), config.tables.tenants.clone()),
             idempotency: DynamoIdempotency::new(Arc::clone(&clients), config.tables.idempotency),
@@ -139,6 +187,9 @@ impl Ports for InMemory {
     type Directories = MemoryDirectory;
     type Publisher = InMemoryPublisher;
     type Clock = ManualClock;
+    type Verifications = MemoryVerifications;
+    type Mac = MemoryMac;
+    type Messenger = MemoryOutbox;
 }
 
 impl Services<InMemory> {
@@ -154,6 +205,10 @@ impl Services<InMemory> {
             publisher: InMemoryPublisher::new(),
             clock: ManualClock::at(Utc::now()),
             gate: TenantGate::default(),
+            verifications: MemoryVerifications::default(),
+            mac: MemoryMac::new(rand::random()),
+            messenger: MemoryOutbox::default(),
+            verify_page: "https://zerodesk.test/verify".to_owned(),
         }
     }
 }

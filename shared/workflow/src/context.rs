@@ -3,12 +3,14 @@
 //! the directory, the publisher, the clock), bundled by `Ports`. The use
 //! cases never build an adapter; `bundles` holds the deployed and in-memory sets.
 
-use zerodesk_crypto::ConnectionSecrets;
+use zerodesk_crypto::{ConnectionSecrets, MacKey};
 use zerodesk_directory::DirectoryConnector;
 use zerodesk_domain::{Clock, Principal, TenantPolicy, TenantScope};
 use zerodesk_events::Publisher;
+use zerodesk_notify::Messenger;
 use zerodesk_store::{
     IdempotencyRecords, RateCounters, TenantGate, TenantStatusSource, TenantStore, TicketStore,
+    VerificationStore,
 };
 
 use crate::error::WorkflowError;
@@ -23,6 +25,9 @@ pub trait Ports: Send + Sync + 'static {
     type Directories: DirectoryConnector;
     type Publisher: Publisher;
     type Clock: Clock;
+    type Verifications: VerificationStore;
+    type Mac: MacKey;
+    type Messenger: Messenger;
 }
 
 /// The ticket use cases over one set of adapters. Built once per container
@@ -37,6 +42,13 @@ pub struct Services<P: Ports> {
     pub publisher: P::Publisher,
     pub clock: P::Clock,
     pub gate: TenantGate,
+    pub verifications: P::Verifications,
+    /// Keyed hashes of verification secrets.
+    pub mac: P::Mac,
+    /// Verification links and codes, and notices, to account owners.
+    pub messenger: P::Messenger,
+    /// The public URL of the verification page; links add `#<token>`.
+    pub verify_page: String,
 }
 
 impl<P: Ports> Services<P> {

@@ -8,12 +8,16 @@ pub mod bundles;
 pub mod context;
 pub mod error;
 pub mod tickets;
+pub mod verification;
 pub mod view;
 
 pub use access::{ActionGrant, ActionRefusal};
 pub use actions::{ActionResult, Initiator};
-pub use bundles::{Deployed, DeployedConfig, InMemory, ManualClock, WiringError};
+pub use bundles::{
+    Deployed, DeployedConfig, InMemory, ManualClock, VerificationConfig, WiringError,
+};
 pub use context::{Ports, Services};
 pub use error::WorkflowError;
 pub use tickets::{NewTicket, Rejection};
+pub use verification::{OwnerOutcome, VerificationRequested, VerificationSummary, VerifyRefusal};
 pub use view::TicketView;

@@ -8,14 +8,19 @@
 
 use chrono::Utc;
 use zerodesk_crypto::{ConnectionSecrets, SecretBytes};
-use zerodesk_directory::{AccountState, MemoryAccount, MemoryDirectory, MemoryFault, MemoryOp};
+use zerodesk_directory::{
+    AccountState, MemoryAccount, MemoryDirectory, MemoryFault, MemoryOp, OwnerChannels,
+};
 use zerodesk_domain::{
     AccountRef, Category, ConnectionId, CorrelationId, Decision, Principal, PrincipalScope, Role,
-    SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus, TicketState,
+    SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus, TicketId, TicketState,
 };
 use zerodesk_events::{DirectoryAction, InMemoryPublisher};
+use zerodesk_store::TicketStore;
 use zerodesk_store::{MemoryTenants, TenantStore};
-use zerodesk_workflow::{InMemory, NewTicket, Services, WorkflowError};
+use zerodesk_workflow::{
+    ActionResult, InMemory, NewTicket, OwnerOutcome, Services, VerifyRefusal, WorkflowError,
+};
 
 /// A PEM-shaped key (the in-memory directory never parses it) that no log line may carry.
 const TEST_PRIVATE_KEY: &str =
@@ -56,6 +61,17 @@ fn record(id: &TenantId, policy: TenantPolicy) -> Tenant {
 
 /// The demo directory of the fakes' seed. Entra cannot tell a lockout from
 /// an administrator's disable, so on Graph bob shows as disabled.
+/// The channels the directory holds for `name`: a primary mailbox and a
+/// recovery address elsewhere.
+fn channels(name: &str) -> OwnerChannels {
+    OwnerChannels {
+        primary_email: Some(format!("{name}@demo.example")),
+        recovery_email: Some(format!("{name}.home@mail.example")),
+        recovery_phone: None,
+        push_factor: None,
+    }
+}
+
 fn demo_directory(connected: Connected) -> MemoryDirectory {
     let bob = match connected {
         Connected::Google => AccountState::Locked,
@@ -64,24 +80,31 @@ fn demo_directory(connected: Connected) -> MemoryDirectory {
     MemoryDirectory::new()
         .with_account(
             "alice@demo.example",
-            MemoryAccount::new(AccountState::Active),
+            MemoryAccount::new(AccountState::Active).with_channels(channels("alice")),
         )
-        .with_account("bob@demo.example", MemoryAccount::new(bob))
+        .with_account(
+            "bob@demo.example",
+            MemoryAccount::new(bob).with_channels(channels("bob")),
+        )
         .with_account(
             "carol@demo.example",
-            MemoryAccount::new(AccountState::Active).in_groups(&["Finance", "Staff"]),
+            MemoryAccount::new(AccountState::Active)
+                .in_groups(&["Finance", "Staff"])
+                .with_channels(channels("carol")),
         )
         .with_account(
             "dave@demo.example",
             MemoryAccount::new(AccountState::Suspended {
                 reason: Some("ADMIN".into()),
-            }),
+            })
+            .with_channels(channels("dave")),
         )
         .with_account(
             "root@demo.example",
             MemoryAccount::new(AccountState::Active)
                 .admin()
-                .in_groups(&["IT Admins", "Staff"]),
+                .in_groups(&["IT Admins", "Staff"])
+                .with_channels(channels("root")),
         )
 }
 
@@ -145,6 +168,60 @@ fn corr() -> CorrelationId {
     CorrelationId::generate()
 }
 
+/// The link token in the newest message the outbox holds.
+fn latest_link(w: &World) -> String {
+    let sent = w.services.messenger.sent();
+    let body = &sent
+        .iter()
+        .rev()
+        .find(|m| m.body.contains('#'))
+        .expect("a link was sent")
+        .body;
+    let after = body.split_once('#').unwrap().1;
+    after.split_whitespace().next().unwrap().to_owned()
+}
+
+/// The owner answers the newest link; the result as the action's caller
+/// would have seen it before verification existed.
+async fn confirm_as_owner(w: &World, id: &TicketId) -> Result<ActionResult, WorkflowError> {
+    let answered = w
+        .services
+        .answer_verification(&latest_link(w), None, &corr())
+        .await;
+    let scope = TenantScope::for_system_task(w.tenant.clone(), SystemTask::TenantLifecycle);
+    let ticket = w.services.tickets.get(&scope, id).await.unwrap().unwrap();
+    match answered {
+        Ok(OwnerOutcome::Done {
+            temporary_password, ..
+        }) => Ok(ActionResult {
+            ticket,
+            temporary_password,
+            replayed: false,
+            awaiting_owner: None,
+        }),
+        Ok(OwnerOutcome::PushWaiting { .. }) => panic!("no push in these tests"),
+        Err(VerifyRefusal::Escalated) => Err(WorkflowError::Escalated {
+            reason: Box::leak(ticket.reason.unwrap_or_default().into_boxed_str()),
+            provider_fault: true,
+        }),
+        Err(other) => panic!("the owner's answer was refused: {other:?}"),
+    }
+}
+
+/// The whole path: the caller asks, the owner confirms through the link.
+async fn act(
+    w: &World,
+    who: &Principal,
+    id: &TicketId,
+    action: DirectoryAction,
+) -> Result<ActionResult, WorkflowError> {
+    let asked = w.services.run_action(who, &corr(), id, action).await?;
+    if asked.awaiting_owner.is_none() {
+        return Ok(asked);
+    }
+    confirm_as_owner(w, id).await
+}
+
 fn ticket(subject: &str, body: &str) -> NewTicket {
     NewTicket {
         subject: subject.into(),
@@ -173,9 +250,7 @@ async fn a_self_service_reset_runs_once_end_to_end() {
     assert_eq!(filed.classification.decision, Decision::AutoResolve);
     assert_eq!(filed.state, TicketState::Triaged);
 
-    let done = w
-        .services
-        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+    let done = act(&w, &alice, &filed.id, DirectoryAction::Reset)
         .await
         .unwrap();
     let password = done
@@ -199,9 +274,7 @@ async fn a_self_service_reset_runs_once_end_to_end() {
     let outcomes = w.events.of_type("DirectoryActionOutcome");
     assert_eq!(outcomes.len(), 1);
 
-    let again = w
-        .services
-        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+    let again = act(&w, &alice, &filed.id, DirectoryAction::Reset)
         .await
         .unwrap();
     assert!(again.replayed);
@@ -243,10 +316,7 @@ async fn a_reset_for_someone_else_runs_only_after_approval_and_only_for_the_appr
     assert_eq!(filed.classification.decision, Decision::NeedsApproval);
     assert_eq!(filed.state, TicketState::AwaitingApproval);
 
-    let early = w
-        .services
-        .run_action(&bob, &corr(), &filed.id, DirectoryAction::Reset)
-        .await;
+    let early = act(&w, &bob, &filed.id, DirectoryAction::Reset).await;
     assert!(early.is_err(), "nothing runs before approval");
     let by_user = w.services.approve(&alice, &corr(), &filed.id).await;
     assert!(
@@ -256,19 +326,14 @@ async fn a_reset_for_someone_else_runs_only_after_approval_and_only_for_the_appr
 
     let approved = w.services.approve(&bob, &corr(), &filed.id).await.unwrap();
     assert_eq!(approved.state, TicketState::InProgress);
-    let requester_call = w
-        .services
-        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
-        .await;
+    let requester_call = act(&w, &alice, &filed.id, DirectoryAction::Reset).await;
     assert!(
         matches!(requester_call, Err(WorkflowError::Refused(_))),
         "the requester gets no password"
     );
     assert!(w.directory.calls_to(MemoryOp::ResetPassword).is_empty());
 
-    let done = w
-        .services
-        .run_action(&bob, &corr(), &filed.id, DirectoryAction::Reset)
+    let done = act(&w, &bob, &filed.id, DirectoryAction::Reset)
         .await
         .unwrap();
     let password = done
@@ -319,8 +384,7 @@ async fn protected_and_mfa_tickets_escalate_without_any_provider_call() {
     assert_eq!(mfa.classification.decision, Decision::Escalate);
     for t in [&protected, &mfa] {
         assert!(
-            w.services
-                .run_action(&carol, &corr(), &t.id, DirectoryAction::Reset)
+            act(&w, &carol, &t.id, DirectoryAction::Reset)
                 .await
                 .is_err()
         );
@@ -337,10 +401,7 @@ async fn protected_and_mfa_tickets_escalate_without_any_provider_call() {
         .await
         .unwrap();
     assert_eq!(admin.classification.decision, Decision::AutoResolve);
-    let refused = w
-        .services
-        .run_action(&root, &corr(), &admin.id, DirectoryAction::Reset)
-        .await;
+    let refused = act(&w, &root, &admin.id, DirectoryAction::Reset).await;
     assert!(matches!(
         refused,
         Err(WorkflowError::Escalated {
@@ -382,10 +443,7 @@ async fn each_provider_fault_escalates_the_ticket_and_returns_no_password() {
             .unwrap();
         w.directory.clear_faults();
         w.directory.fail(MemoryOp::ResetPassword, fault);
-        let r = w
-            .services
-            .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
-            .await;
+        let r = act(&w, &alice, &filed.id, DirectoryAction::Reset).await;
         assert!(
             matches!(r, Err(WorkflowError::Escalated { .. })),
             "{fault:?}: {r:?}"
@@ -410,10 +468,7 @@ async fn each_provider_fault_escalates_the_ticket_and_returns_no_password() {
         )
         .await
         .unwrap();
-    let r = w
-        .services
-        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
-        .await;
+    let r = act(&w, &alice, &filed.id, DirectoryAction::Reset).await;
     assert!(matches!(
         r,
         Err(WorkflowError::Escalated {
@@ -422,11 +477,14 @@ async fn each_provider_fault_escalates_the_ticket_and_returns_no_password() {
         })
     ));
     let failed = w.events.of_type("DirectoryActionOutcome").len();
-    assert_eq!(failed, 5, "every attempt recorded an outcome");
+    assert_eq!(
+        failed, 4,
+        "every attempted action recorded an outcome; the unreachable lookup stopped before any intent"
+    );
 }
 
 #[tokio::test]
-async fn twenty_concurrent_identical_resets_make_one_provider_reset() {
+async fn twenty_concurrent_requests_send_one_challenge_and_twenty_answers_make_one_reset() {
     let w = world().await;
     let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
     let filed = w
@@ -450,11 +508,37 @@ async fn twenty_concurrent_identical_resets_make_one_provider_reset() {
         }
     });
     let results = futures::future::join_all(calls).await;
-    let passwords = results
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(a) if a.awaiting_owner.is_some()))
+    );
+    assert_eq!(
+        w.services.messenger.sent().len(),
+        1,
+        "one challenge was sent"
+    );
+    let link = latest_link(&w);
+    let answers = (0..20).map(|_| {
+        let c = corr();
+        let services = &w.services;
+        let link = link.clone();
+        async move { services.answer_verification(&link, None, &c).await }
+    });
+    let answered = futures::future::join_all(answers).await;
+    let passwords = answered
         .iter()
-        .filter(|r| matches!(r, Ok(a) if a.temporary_password.is_some()))
+        .filter(|r| {
+            matches!(
+                r,
+                Ok(OwnerOutcome::Done {
+                    temporary_password: Some(_),
+                    ..
+                })
+            )
+        })
         .count();
-    assert_eq!(passwords, 1, "exactly one caller receives a password");
+    assert_eq!(passwords, 1, "exactly one answer receives a password");
     assert_eq!(w.directory.calls_to(MemoryOp::ResetPassword).len(), 1);
 }
 
@@ -473,11 +557,26 @@ async fn an_unlock_of_ones_own_locked_account_resolves_it() {
         .unwrap();
     assert_eq!(filed.classification.category, Category::AccountUnlock);
     assert_eq!(filed.classification.decision, Decision::AutoResolve);
-    let done = w
+    let asked = w
         .services
-        .run_action_from_event(w.tenant.clone(), &corr(), &filed.id)
+        .run_action_from_event(
+            w.tenant.clone(),
+            &corr(),
+            &filed.id,
+            DirectoryAction::Unlock,
+        )
         .await
         .unwrap();
+    assert!(
+        asked.awaiting_owner.is_some(),
+        "the event only asks the owner"
+    );
+    assert_eq!(
+        w.directory.account("bob@demo.example").unwrap().state,
+        AccountState::Locked,
+        "nothing changes before the owner answers"
+    );
+    let done = confirm_as_owner(&w, &filed.id).await.unwrap();
     assert_eq!(done.ticket.state, TicketState::Resolved);
     assert!(done.temporary_password.is_none());
     assert_eq!(
@@ -485,9 +584,7 @@ async fn an_unlock_of_ones_own_locked_account_resolves_it() {
         AccountState::Active
     );
     // The HTTP call afterwards is a replay, not a second unlock.
-    let again = w
-        .services
-        .run_action(&bob, &corr(), &filed.id, DirectoryAction::Unlock)
+    let again = act(&w, &bob, &filed.id, DirectoryAction::Unlock)
         .await
         .unwrap();
     assert!(again.replayed);
@@ -522,9 +619,7 @@ async fn another_tenants_manager_gets_not_found_for_a_ticket() {
         Err(WorkflowError::NotFound)
     ));
     assert!(matches!(
-        w.services
-            .run_action(&eve, &corr(), &filed.id, DirectoryAction::Reset)
-            .await,
+        act(&w, &eve, &filed.id, DirectoryAction::Reset).await,
         Err(WorkflowError::NotFound)
     ));
     let bob = person(&w.tenant, Role::TenantUser, "bob@demo.example");
@@ -555,9 +650,7 @@ async fn no_log_line_carries_the_temporary_password_or_credentials() {
         )
         .await
         .unwrap();
-    let done = w
-        .services
-        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+    let done = act(&w, &alice, &filed.id, DirectoryAction::Reset)
         .await
         .unwrap();
     let password = done.temporary_password.unwrap().expose().to_owned();
@@ -572,10 +665,7 @@ async fn no_log_line_carries_the_temporary_password_or_credentials() {
         )
         .await
         .unwrap();
-    let _ = w
-        .services
-        .run_action(&alice, &corr(), &second.id, DirectoryAction::Reset)
-        .await;
+    let _ = act(&w, &alice, &second.id, DirectoryAction::Reset).await;
     let captured = logs.contents();
     assert!(!captured.is_empty(), "the workflow logged something");
     assert!(!captured.contains(&password), "temporary password in logs");
@@ -608,7 +698,12 @@ async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
     assert_eq!(filed.classification.decision, Decision::AutoResolve);
     let r = w
         .services
-        .run_action_from_event(w.tenant.clone(), &corr(), &filed.id)
+        .run_action_from_event(
+            w.tenant.clone(),
+            &corr(),
+            &filed.id,
+            DirectoryAction::Unlock,
+        )
         .await;
     assert!(
         matches!(
@@ -640,9 +735,7 @@ async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
         )
         .await
         .unwrap();
-    let done = w
-        .services
-        .run_action(&alice, &corr(), &reset.id, DirectoryAction::Reset)
+    let done = act(&w, &alice, &reset.id, DirectoryAction::Reset)
         .await
         .unwrap();
     let password = done.temporary_password.expect("password returned once");
@@ -675,7 +768,7 @@ async fn self_service(
         .await
         .unwrap();
     assert_eq!(filed.classification.decision, Decision::AutoResolve);
-    let r = w.services.run_action(&me, &corr(), &filed.id, action).await;
+    let r = act(w, &me, &filed.id, action).await;
     let stored = w.services.get_ticket(&me, &filed.id).await.unwrap();
     (r, stored)
 }
@@ -773,10 +866,7 @@ async fn no_directory_call_runs_when_the_intent_cannot_be_published() {
         .await
         .unwrap();
     w.events.set_failing(true);
-    let r = w
-        .services
-        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
-        .await;
+    let r = act(&w, &alice, &filed.id, DirectoryAction::Reset).await;
     assert!(matches!(
         r,
         Err(WorkflowError::Escalated {
@@ -784,7 +874,21 @@ async fn no_directory_call_runs_when_the_intent_cannot_be_published() {
             provider_fault: true
         })
     ));
-    assert!(w.directory.calls().is_empty(), "no provider call");
+    let changing = [
+        MemoryOp::ResetPassword,
+        MemoryOp::Unlock,
+        MemoryOp::RevokeSessions,
+    ];
+    assert!(
+        changing
+            .iter()
+            .all(|op| w.directory.calls_to(*op).is_empty()),
+        "no provider call changed anything"
+    );
+    assert!(
+        w.services.messenger.sent().is_empty(),
+        "no challenge goes out that the trail cannot record"
+    );
     let stored = w.services.get_ticket(&alice, &filed.id).await.unwrap();
     assert_eq!(stored.state, TicketState::Escalated);
 }
