@@ -1,7 +1,8 @@
 //! A fake Google Workspace: the OAuth token endpoint for service accounts
 //! (JWT bearer grant, RS256 checked against the seeded public key, exactly
-//! the two Directory user scopes) and users.get / users.update /
-//! users.signOut, with Google's error shapes. Serves 127.0.0.1 only.
+//! the two Directory user scopes) and users.get (with the recovery email
+//! and phone) / users.update / users.signOut, with Google's error shapes.
+//! Serves 127.0.0.1 only.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -477,11 +478,18 @@ fn user_json(user: &FakeUser) -> Value {
         "isEnforcedIn2Sv": false,
         "includeInGlobalAddressList": true,
     });
-    if let (Some(reason), Some(obj)) = (reason, value.as_object_mut()) {
-        obj.insert(
-            "suspensionReason".to_owned(),
-            Value::String(reason.to_owned()),
-        );
+    // Google leaves unset optional fields out rather than sending null.
+    let optional = [
+        ("suspensionReason", reason),
+        ("recoveryEmail", user.seed.recovery_email.as_deref()),
+        ("recoveryPhone", user.seed.mobile_phone()),
+    ];
+    if let Some(obj) = value.as_object_mut() {
+        for (field, present) in optional {
+            if let Some(v) = present {
+                obj.insert(field.to_owned(), Value::String(v.to_owned()));
+            }
+        }
     }
     value
 }

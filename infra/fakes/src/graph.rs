@@ -1,7 +1,8 @@
 //! A fake Microsoft Graph and Entra token endpoint: client-credentials grant
 //! per directory tenant, users GET with `$select`, transitiveMemberOf /
 //! memberOf (paged, with absolute `@odata.nextLink`), PATCH passwordProfile
-//! and accountEnabled, revokeSignInSessions. Serves 127.0.0.1 only.
+//! and accountEnabled, revokeSignInSessions, and the email and phone
+//! authentication methods. Serves 127.0.0.1 only.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::handle::fake_handle_methods;
-use crate::seed::{FakeUser, Seed, SeedState, users_of};
+use crate::seed::{FakeUser, PhoneKind, Seed, SeedPhone, SeedState, users_of};
 use crate::server::{
     Controls, FakeState, Incoming, Running, StartError, apply_fault, bind, json, lock,
     random_token, router, spawn,
@@ -101,6 +102,8 @@ enum Route {
     Memberships(String),
     Update(String),
     Revoke(String),
+    EmailMethods(String),
+    PhoneMethods(String),
 }
 
 impl Route {
@@ -119,6 +122,12 @@ impl Route {
             ["v1.0", "users", id, "revokeSignInSessions"] if m == Method::POST => {
                 Some(Route::Revoke(owned(id)))
             }
+            ["v1.0", "users", id, "authentication", "emailMethods"] if m == Method::GET => {
+                Some(Route::EmailMethods(owned(id)))
+            }
+            ["v1.0", "users", id, "authentication", "phoneMethods"] if m == Method::GET => {
+                Some(Route::PhoneMethods(owned(id)))
+            }
             _ => None,
         }
     }
@@ -130,6 +139,8 @@ impl Route {
             Some(Route::Memberships(_)) => "users.memberOf",
             Some(Route::Update(_)) => "users.update",
             Some(Route::Revoke(_)) => "users.revokeSignInSessions",
+            Some(Route::EmailMethods(_)) => "users.authentication.emailMethods",
+            Some(Route::PhoneMethods(_)) => "users.authentication.phoneMethods",
             None => "unknown",
         }
     }
@@ -196,6 +207,12 @@ impl FakeState for GraphState {
                     json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean", "value": true}),
                 ))
             }),
+            Some(Route::EmailMethods(id)) => {
+                self.with_user(&request, &id, |u| Ok((StatusCode::OK, email_methods(u))))
+            }
+            Some(Route::PhoneMethods(id)) => {
+                self.with_user(&request, &id, |u| Ok((StatusCode::OK, phone_methods(u))))
+            }
         }
     }
 }
@@ -420,6 +437,59 @@ fn memberships_page(user: &FakeUser, skip: usize, base: &str, path: &str) -> Val
         );
     }
     out
+}
+
+/// Graph holds at most one email method, always under this id.
+const EMAIL_METHOD_ID: &str = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
+
+fn email_methods(user: &FakeUser) -> Value {
+    let value: Vec<Value> = user
+        .seed
+        .recovery_email
+        .iter()
+        .map(|address| json!({"id": EMAIL_METHOD_ID, "emailAddress": address}))
+        .collect();
+    json!({
+        "@odata.context": format!("https://graph.microsoft.com/v1.0/$metadata#users('{}')/authentication/emailMethods", user.id),
+        "value": value,
+    })
+}
+
+fn phone_methods(user: &FakeUser) -> Value {
+    let value: Vec<Value> = user.seed.phones.iter().map(phone_method).collect();
+    json!({
+        "@odata.context": format!("https://graph.microsoft.com/v1.0/$metadata#users('{}')/authentication/phoneMethods", user.id),
+        "value": value,
+    })
+}
+
+/// One phone method as Graph lists it: a fixed id per type, the number as
+/// `+{country code} {number}`, SMS sign-in only ever ready on a mobile.
+fn phone_method(phone: &SeedPhone) -> Value {
+    let (id, phone_type, sms) = match phone.kind {
+        PhoneKind::Mobile => ("3179e48a-750b-4051-897c-87b9720928f7", "mobile", "ready"),
+        PhoneKind::AlternateMobile => (
+            "b6332ec1-7057-4abe-9331-3d72feddfe41",
+            "alternateMobile",
+            "notSupported",
+        ),
+        PhoneKind::Office => (
+            "e37fc753-ff3b-4958-9484-eaa9425c82bc",
+            "office",
+            "notSupported",
+        ),
+    };
+    json!({"id": id, "phoneNumber": graph_phone_number(&phone.number), "phoneType": phone_type, "smsSignInState": sms})
+}
+
+/// `+15555550101` as Graph writes it, `+1 5555550101`. The fake knows only
+/// one-digit (NANP) and two-digit country codes.
+fn graph_phone_number(e164: &str) -> String {
+    let code_len = if e164.starts_with("+1") { 2 } else { 3 };
+    match (e164.get(..code_len), e164.get(code_len..)) {
+        (Some(code), Some(rest)) => format!("{code} {rest}"),
+        _ => e164.to_owned(),
+    }
 }
 
 /// The subset of a PATCH /users body the fake understands.

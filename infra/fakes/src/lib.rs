@@ -16,10 +16,10 @@ mod server;
 
 pub use google::{ALLOWED_SCOPES as GOOGLE_ALLOWED_SCOPES, FakeGoogle};
 pub use graph::{FakeGraph, GRAPH_DEFAULT_SCOPE};
-pub use okta::{FakeOkta, GRANTABLE_SCOPES as OKTA_GRANTABLE_SCOPES};
+pub use okta::{FakeOkta, GRANTABLE_SCOPES as OKTA_GRANTABLE_SCOPES, PushAnswer};
 pub use seed::{
-    FakeUser, GoogleOrg, GraphOrg, OktaOrg, Seed, SeedOrg, SeedState, SeedUser,
-    TEST_ONLY_PRIVATE_KEY_PEM, TEST_ONLY_PUBLIC_KEY_PEM, demo_seed,
+    FactorKind, FakeUser, GoogleOrg, GraphOrg, OktaOrg, PhoneKind, Seed, SeedFactor, SeedOrg,
+    SeedPhone, SeedState, SeedUser, TEST_ONLY_PRIVATE_KEY_PEM, TEST_ONLY_PUBLIC_KEY_PEM, demo_seed,
 };
 pub use server::{Fault, RecordedCall, StartError};
 

@@ -1,8 +1,10 @@
 //! A fake Okta org: SSWS API tokens and an OAuth service app (client
 //! credentials with `private_key_jwt`, RS256 checked against the seeded
 //! public key, jti replay refused, per-route scopes), users, roles, groups
-//! (paged with `Link`), lifecycle unlock and expire_password, and session
-//! clearing, with Okta's error shapes. Serves 127.0.0.1 only.
+//! (paged with `Link`), lifecycle unlock and expire_password, session
+//! clearing, and factors: listing, Okta Verify push (with a number
+//! challenge) and polling its transaction, answered as a test scripts it.
+//! Okta's error shapes throughout. Serves 127.0.0.1 only.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -16,7 +18,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::handle::fake_handle_methods;
-use crate::seed::{FakeUser, Seed, SeedState, TEST_ONLY_PRIVATE_KEY_PEM, users_of};
+use crate::seed::{
+    FactorKind, FakeUser, Seed, SeedFactor, SeedState, TEST_ONLY_PRIVATE_KEY_PEM, users_of,
+};
 use crate::server::{
     Controls, FakeState, Incoming, Running, StartError, apply_fault, bind, json, lock,
     random_token, router, spawn,
@@ -41,6 +45,32 @@ pub(crate) struct OktaState {
     base_url: String,
     grants: Mutex<HashMap<String, Grant>>,
     seen_jti: Mutex<HashSet<String>>,
+    /// Scripted answers by lower-case login; `Approve` when absent.
+    push_answers: Mutex<HashMap<String, PushAnswer>>,
+    /// Pushes sent, by transaction id.
+    pushes: Mutex<HashMap<String, Push>>,
+}
+
+/// How a user answers an Okta Verify push. Every poll of a push answers
+/// `WAITING` first; later polls give this answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PushAnswer {
+    /// `SUCCESS`: the default.
+    #[default]
+    Approve,
+    /// `REJECTED`: the user tapped "No, it's not me".
+    Deny,
+    /// `TIMEOUT`: nobody answered before the push expired.
+    TimeOut,
+}
+
+struct Push {
+    user_id: String,
+    factor_id: String,
+    answer: PushAnswer,
+    /// The number shown in a number challenge.
+    correct_answer: Option<u8>,
+    polls: u32,
 }
 
 struct Grant {
@@ -73,12 +103,19 @@ impl FakeOkta {
             base_url: format!("http://{addr}"),
             grants: Mutex::new(HashMap::new()),
             seen_jti: Mutex::new(HashSet::new()),
+            push_answers: Mutex::new(HashMap::new()),
+            pushes: Mutex::new(HashMap::new()),
         });
         let running = spawn("Okta", listener, addr, router(Arc::clone(&state)));
         Ok(Self { running, state })
     }
 
     fake_handle_methods!();
+
+    /// How `login`'s owner answers every push sent from now on.
+    pub fn answer_pushes(&self, login: &str, answer: PushAnswer) {
+        lock(&self.state.push_answers).insert(login.to_ascii_lowercase(), answer);
+    }
 
     /// The org URL a connection names (every org shares it in the fake).
     pub fn org_url(&self) -> String {
@@ -113,6 +150,9 @@ enum Route {
     Unlock(String),
     ExpirePassword(String),
     ClearSessions(String),
+    Factors(String),
+    Verify(String, String),
+    Transaction(String, String, String),
 }
 
 impl Route {
@@ -137,6 +177,22 @@ impl Route {
             ["api", "v1", "users", id, "sessions"] if m == Method::DELETE => {
                 Some(Route::ClearSessions(owned(id)))
             }
+            ["api", "v1", "users", id, "factors"] if m == Method::GET => {
+                Some(Route::Factors(owned(id)))
+            }
+            ["api", "v1", "users", id, "factors", factor, "verify"] if m == Method::POST => {
+                Some(Route::Verify(owned(id), owned(factor)))
+            }
+            [
+                "api",
+                "v1",
+                "users",
+                id,
+                "factors",
+                factor,
+                "transactions",
+                tx,
+            ] if m == Method::GET => Some(Route::Transaction(owned(id), owned(factor), owned(tx))),
             _ => None,
         }
     }
@@ -150,6 +206,9 @@ impl Route {
             Some(Route::Unlock(_)) => "lifecycle.unlock",
             Some(Route::ExpirePassword(_)) => "lifecycle.expire_password",
             Some(Route::ClearSessions(_)) => "users.sessions.clear",
+            Some(Route::Factors(_)) => "factors.list",
+            Some(Route::Verify(..)) => "factors.verify",
+            Some(Route::Transaction(..)) => "factors.transaction",
             None => "unknown",
         }
     }
@@ -158,11 +217,14 @@ impl Route {
     fn scope(&self) -> &'static str {
         match self {
             Route::Token => "",
-            Route::Get(_) | Route::Groups(_) => "okta.users.read",
-            Route::Roles(_) => "okta.roles.read",
-            Route::Unlock(_) | Route::ExpirePassword(_) | Route::ClearSessions(_) => {
-                "okta.users.manage"
+            Route::Get(_) | Route::Groups(_) | Route::Factors(_) | Route::Transaction(..) => {
+                "okta.users.read"
             }
+            Route::Roles(_) => "okta.roles.read",
+            Route::Unlock(_)
+            | Route::ExpirePassword(_)
+            | Route::ClearSessions(_)
+            | Route::Verify(..) => "okta.users.manage",
         }
     }
 }
@@ -273,6 +335,21 @@ impl FakeState for OktaState {
             Route::ClearSessions(id) => self.with_user(org, &id, |u| {
                 u.sessions_revoked += 1;
                 Ok(StatusCode::NO_CONTENT.into_response())
+            }),
+            Route::Factors(id) => {
+                self.with_user(org, &id, |u| Ok(json(StatusCode::OK, factors_json(u))))
+            }
+            Route::Verify(id, factor) => self.verify(&request, org, &id, &factor),
+            Route::Transaction(id, factor, tx) => self.with_user(org, &id, |u| {
+                let mut pushes = lock(&self.pushes);
+                let Some(push) = pushes
+                    .get_mut(&tx)
+                    .filter(|p| p.user_id == u.id && p.factor_id == factor)
+                else {
+                    return Err(not_found(&tx, "Transaction"));
+                };
+                push.polls += 1;
+                Ok(json(StatusCode::OK, self.transaction_json(&tx, push)))
             }),
         }
     }
@@ -437,6 +514,98 @@ impl OktaState {
         Ok(org)
     }
 
+    /// Issues a challenge as `POST .../factors/{id}/verify` without a
+    /// passcode does: a push (201, `WAITING`, a poll link and, when asked
+    /// for, a number challenge) or, for SMS and email, a code (200 `CHALLENGE`).
+    fn verify(&self, request: &Incoming, org: usize, id: &str, factor_id: &str) -> Response {
+        let number_challenge = match number_challenge_requested(request) {
+            Ok(asked) => asked,
+            Err(response) => return response,
+        };
+        let has_user_agent = request.header(header::USER_AGENT).is_some();
+        self.with_user(org, id, |u| {
+            let Some(factor) = find_factor(u, factor_id) else {
+                return Err(not_found(factor_id, "UserFactor"));
+            };
+            if !factor.active {
+                return Err(validation_failed("factor is not active"));
+            }
+            match &factor.kind {
+                FactorKind::Push if !has_user_agent => Err(validation_failed(
+                    "User-Agent is required to verify a push factor",
+                )),
+                FactorKind::Push => Ok(self.send_push(u, factor_id, number_challenge)),
+                FactorKind::Sms { phone } => Ok(json(
+                    StatusCode::OK,
+                    json!({"factorResult": "CHALLENGE", "profile": {"phoneNumber": phone}}),
+                )),
+                FactorKind::Email { address } => Ok(json(
+                    StatusCode::OK,
+                    json!({"factorResult": "CHALLENGE", "profile": {"email": address}}),
+                )),
+            }
+        })
+    }
+
+    fn send_push(&self, user: &FakeUser, factor_id: &str, number_challenge: bool) -> Response {
+        let answer = lock(&self.push_answers)
+            .get(&user.seed.email.to_ascii_lowercase())
+            .copied()
+            .unwrap_or_default();
+        let push = Push {
+            user_id: user.id.clone(),
+            factor_id: factor_id.to_owned(),
+            answer,
+            correct_answer: number_challenge.then(|| rand::rngs::OsRng.gen_range(10..100)),
+            polls: 0,
+        };
+        let tx = random_token("v2mst.");
+        let body = self.waiting_json(&tx, &push);
+        lock(&self.pushes).insert(tx, push);
+        json(StatusCode::CREATED, body)
+    }
+
+    /// A poll's answer: `WAITING` the first time, then the scripted answer.
+    fn transaction_json(&self, tx: &str, push: &Push) -> Value {
+        if push.polls <= 1 {
+            return self.waiting_json(tx, push);
+        }
+        let result = match push.answer {
+            PushAnswer::Approve => return json!({"factorResult": "SUCCESS"}),
+            PushAnswer::Deny => "REJECTED",
+            PushAnswer::TimeOut => "TIMEOUT",
+        };
+        let factor = format!(
+            "{}/api/v1/users/{}/factors/{}",
+            self.base_url, push.user_id, push.factor_id
+        );
+        json!({"factorResult": result, "_links": {
+            "verify": {"href": format!("{factor}/verify"), "hints": {"allow": ["POST"]}},
+            "factor": {"href": factor, "hints": {"allow": ["GET", "DELETE"]}}}})
+    }
+
+    fn waiting_json(&self, tx: &str, push: &Push) -> Value {
+        let poll = format!(
+            "{}/api/v1/users/{}/factors/{}/transactions/{tx}",
+            self.base_url, push.user_id, push.factor_id
+        );
+        let mut body = json!({
+            "expiresAt": "2026-01-05T09:05:00.000Z",
+            "factorResult": "WAITING",
+            "_links": {
+                "poll": {"href": poll, "hints": {"allow": ["GET"]}},
+                "cancel": {"href": poll, "hints": {"allow": ["DELETE"]}},
+            },
+        });
+        if let (Some(n), Some(obj)) = (push.correct_answer, body.as_object_mut()) {
+            obj.insert(
+                "_embedded".to_owned(),
+                json!({"challenge": {"correctAnswer": n}}),
+            );
+        }
+        body
+    }
+
     fn with_user(
         &self,
         org: usize,
@@ -448,14 +617,91 @@ impl OktaState {
             .iter_mut()
             .find(|u| u.org == org && (u.id == id || u.seed.email.eq_ignore_ascii_case(id)))
         else {
-            return api_error(
-                StatusCode::NOT_FOUND,
-                "E0000007",
-                &format!("Not found: Resource not found: {id} (User)"),
-            );
+            return not_found(id, "User");
         };
         act(user).unwrap_or_else(|e| e)
     }
+}
+
+fn validation_failed(why: &str) -> Response {
+    api_error(
+        StatusCode::BAD_REQUEST,
+        "E0000001",
+        &format!("Api validation failed: {why}"),
+    )
+}
+
+/// A verify request without a body asks for a plain push; a JSON body may
+/// ask for a number challenge with `useNumberMatchingChallenge: true`.
+fn number_challenge_requested(request: &Incoming) -> Result<bool, Response> {
+    if request.body.is_empty() {
+        return Ok(false);
+    }
+    let body = request
+        .json_object()
+        .filter(|_| request.content_type_is("application/json"));
+    match body.as_ref().map(|b| b.get("useNumberMatchingChallenge")) {
+        Some(None) => Ok(false),
+        Some(Some(Value::Bool(asked))) => Ok(*asked),
+        _ => Err(api_error(
+            StatusCode::BAD_REQUEST,
+            "E0000003",
+            "The request body was not well-formed.",
+        )),
+    }
+}
+
+fn not_found(id: &str, what: &str) -> Response {
+    api_error(
+        StatusCode::NOT_FOUND,
+        "E0000007",
+        &format!("Not found: Resource not found: {id} ({what})"),
+    )
+}
+
+/// Factor ids are derived from the user id, so they stay stable per seed:
+/// `opf` (push), `mbl` (SMS), `emf` (email), then the enrollment's index.
+fn factor_id(user: &FakeUser, index: usize, factor: &SeedFactor) -> String {
+    let prefix = match factor.kind {
+        FactorKind::Push => "opf",
+        FactorKind::Sms { .. } => "mbl",
+        FactorKind::Email { .. } => "emf",
+    };
+    format!("{prefix}{}{index:02}", user.id.trim_start_matches("00u"))
+}
+
+fn find_factor<'a>(user: &'a FakeUser, id: &str) -> Option<&'a SeedFactor> {
+    user.seed
+        .factors
+        .iter()
+        .enumerate()
+        .find(|(i, f)| factor_id(user, *i, f) == id)
+        .map(|(_, f)| f)
+}
+
+fn factors_json(user: &FakeUser) -> Value {
+    let factors = user.seed.factors.iter().enumerate().map(|(i, factor)| {
+        let (factor_type, profile) = match &factor.kind {
+            FactorKind::Push => (
+                "push",
+                json!({"credentialId": user.seed.email, "deviceType": "SmartPhone_IPhone",
+                       "name": "Test-only iPhone", "platform": "IOS", "version": "17.0"}),
+            ),
+            FactorKind::Sms { phone } => ("sms", json!({"phoneNumber": phone})),
+            FactorKind::Email { address } => ("email", json!({"email": address})),
+        };
+        json!({
+            "id": factor_id(user, i, factor),
+            "factorType": factor_type,
+            "provider": "OKTA",
+            "vendorName": "OKTA",
+            "status": if factor.active { "ACTIVE" } else { "PENDING_ACTIVATION" },
+            "created": "2025-03-01T12:00:00.000Z",
+            "lastUpdated": "2025-03-01T12:00:00.000Z",
+            "profile": profile,
+        })
+    });
+    Value::Array(factors.collect())
 }
 
 fn okta_status(state: SeedState) -> &'static str {

@@ -35,6 +35,48 @@ pub struct SeedUser {
     /// Google organisational unit path.
     pub org_unit: String,
     pub state: SeedState,
+    /// Google `recoveryEmail`, the Graph email authentication method.
+    pub recovery_email: Option<String>,
+    /// Phones in E.164: Google's `recoveryPhone` is the mobile one, Graph
+    /// lists them all as phone authentication methods.
+    pub phones: Vec<SeedPhone>,
+    /// Okta factor enrollments, in the order Okta lists them.
+    pub factors: Vec<SeedFactor>,
+}
+
+/// Graph's `phoneType`: only a mobile phone takes SMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneKind {
+    Mobile,
+    AlternateMobile,
+    Office,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedPhone {
+    pub kind: PhoneKind,
+    /// E.164, for example `+15555550101`.
+    pub number: String,
+}
+
+/// An Okta factor enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FactorKind {
+    /// Okta Verify push.
+    Push,
+    Sms {
+        phone: String,
+    },
+    Email {
+        address: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedFactor {
+    pub kind: FactorKind,
+    /// `ACTIVE` when true, `PENDING_ACTIVATION` otherwise.
+    pub active: bool,
 }
 
 impl SeedUser {
@@ -52,7 +94,61 @@ impl SeedUser {
             groups: vec!["Staff".to_owned()],
             org_unit: "/Staff".to_owned(),
             state,
+            recovery_email: None,
+            phones: Vec::new(),
+            factors: Vec::new(),
         }
+    }
+
+    /// A recovery address: Google `recoveryEmail`, the Graph email method and
+    /// an active Okta email factor.
+    pub fn with_recovery_email(mut self, address: &str) -> Self {
+        self.recovery_email = Some(address.to_owned());
+        self.with_factor(
+            FactorKind::Email {
+                address: address.to_owned(),
+            },
+            true,
+        )
+    }
+
+    /// A mobile phone (E.164): Google `recoveryPhone`, the Graph `mobile`
+    /// phone method and an active Okta SMS factor.
+    pub fn with_recovery_phone(self, number: &str) -> Self {
+        self.with_phone(PhoneKind::Mobile, number).with_factor(
+            FactorKind::Sms {
+                phone: number.to_owned(),
+            },
+            true,
+        )
+    }
+
+    /// A Graph phone method of any kind, and nothing else.
+    pub fn with_phone(mut self, kind: PhoneKind, number: &str) -> Self {
+        self.phones.push(SeedPhone {
+            kind,
+            number: number.to_owned(),
+        });
+        self
+    }
+
+    /// An active Okta Verify push factor.
+    pub fn with_push_factor(self) -> Self {
+        self.with_factor(FactorKind::Push, true)
+    }
+
+    /// An Okta factor, active or still pending activation.
+    pub fn with_factor(mut self, kind: FactorKind, active: bool) -> Self {
+        self.factors.push(SeedFactor { kind, active });
+        self
+    }
+
+    /// The mobile phone, which Google holds as `recoveryPhone`.
+    pub fn mobile_phone(&self) -> Option<&str> {
+        self.phones
+            .iter()
+            .find(|p| p.kind == PhoneKind::Mobile)
+            .map(|p| p.number.as_str())
     }
 
     pub fn admin(mut self) -> Self {
@@ -158,17 +254,38 @@ impl SeedOrg {
 /// dave (suspended by an administrator), root (directory administrator,
 /// in enough groups that membership listings take more than one page).
 /// other.example: eve (active), frank (locked out), admin (administrator).
+///
+/// Owner channels: alice has a recovery address, a mobile and an active
+/// Okta Verify push; bob an alternate mobile (listed first), a mobile and
+/// push; carol a recovery address, only an office phone (no SMS) and Okta
+/// push and SMS factors still pending activation; dave and root have none;
+/// eve has a mobile and push.
 pub fn demo_seed() -> Seed {
     let demo = SeedOrg::new(
         "demo.example",
         "3f2b8c4e-0d1a-4e5f-9a7b-1c2d3e4f5a6b",
         "root@demo.example",
         vec![
-            SeedUser::new("alice@demo.example", SeedState::Active),
-            SeedUser::new("bob@demo.example", SeedState::LockedOut),
+            SeedUser::new("alice@demo.example", SeedState::Active)
+                .with_recovery_email("alice.personal@mail.example")
+                .with_recovery_phone("+15555550101")
+                .with_push_factor(),
+            SeedUser::new("bob@demo.example", SeedState::LockedOut)
+                .with_phone(PhoneKind::AlternateMobile, "+15555550103")
+                .with_recovery_phone("+15555550102")
+                .with_push_factor(),
             SeedUser::new("carol@demo.example", SeedState::Active)
                 .in_groups(&["Finance", "Staff"])
-                .in_org_unit("/Finance/Payroll"),
+                .in_org_unit("/Finance/Payroll")
+                .with_recovery_email("carol.home@mail.example")
+                .with_phone(PhoneKind::Office, "+15555550190")
+                .with_factor(FactorKind::Push, false)
+                .with_factor(
+                    FactorKind::Sms {
+                        phone: "+15555550192".to_owned(),
+                    },
+                    false,
+                ),
             SeedUser::new("dave@demo.example", SeedState::SuspendedByAdmin),
             SeedUser::new("root@demo.example", SeedState::Active)
                 .admin()
@@ -181,7 +298,9 @@ pub fn demo_seed() -> Seed {
         "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d",
         "admin@other.example",
         vec![
-            SeedUser::new("eve@other.example", SeedState::Active),
+            SeedUser::new("eve@other.example", SeedState::Active)
+                .with_recovery_phone("+15555550201")
+                .with_push_factor(),
             SeedUser::new("frank@other.example", SeedState::LockedOut),
             SeedUser::new("admin@other.example", SeedState::Active)
                 .admin()

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use zerodesk_fakes::{
-    FakeGoogle, FakeGraph, FakeOkta, FakePorts, Fakes, Fault, GOOGLE_ALLOWED_SCOPES,
+    FakeGoogle, FakeGraph, FakeOkta, FakePorts, Fakes, Fault, GOOGLE_ALLOWED_SCOPES, PushAnswer,
     TEST_ONLY_PRIVATE_KEY_PEM, demo_seed,
 };
 
@@ -416,4 +416,252 @@ async fn the_local_stack_gets_all_three_fakes_on_loopback() {
         fakes.okta.user("eve@other.example").is_some()
             && fakes.okta.user("frank@other.example").is_some()
     );
+}
+
+#[tokio::test]
+async fn google_users_get_carries_recovery_channels_only_when_set() {
+    let fake = FakeGoogle::start(demo_seed()).await.unwrap();
+    let token = google_token(&fake).await;
+    let get = |who: &str| {
+        reqwest::Client::new()
+            .get(format!(
+                "{}/admin/directory/v1/users/{who}",
+                fake.base_url()
+            ))
+            .bearer_auth(&token)
+            .send()
+    };
+    let alice: Value = get("alice@demo.example")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(alice["recoveryEmail"], json!("alice.personal@mail.example"));
+    assert_eq!(alice["recoveryPhone"], json!("+15555550101"));
+    let dave: Value = get("dave@demo.example")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(dave.get("recoveryEmail").is_none() && dave.get("recoveryPhone").is_none());
+}
+
+#[tokio::test]
+async fn graph_lists_authentication_methods_as_graph_formats_them() {
+    let fake = FakeGraph::start(demo_seed()).await.unwrap();
+    let client = reqwest::Client::new();
+    let methods = |who: &str, list: &str| {
+        format!(
+            "{}/v1.0/users/{who}/authentication/{list}",
+            fake.api_base_url()
+        )
+    };
+
+    let anonymous = client
+        .get(methods("bob@demo.example", "phoneMethods"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let (_, body) = graph_token(
+        &fake,
+        "https://graph.microsoft.com/.default",
+        "test-only-graph-secret-demo-example",
+    )
+    .await;
+    let token = body["access_token"].as_str().unwrap();
+    let bob: Value = client
+        .get(methods("bob@demo.example", "phoneMethods"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        bob["value"],
+        json!([
+            {"id": "b6332ec1-7057-4abe-9331-3d72feddfe41", "phoneNumber": "+1 5555550103",
+             "phoneType": "alternateMobile", "smsSignInState": "notSupported"},
+            {"id": "3179e48a-750b-4051-897c-87b9720928f7", "phoneNumber": "+1 5555550102",
+             "phoneType": "mobile", "smsSignInState": "ready"},
+        ])
+    );
+    let alice: Value = client
+        .get(methods("alice@demo.example", "emailMethods"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        alice["value"][0]["emailAddress"],
+        json!("alice.personal@mail.example")
+    );
+    let other_tenant = client
+        .get(methods("eve@other.example", "phoneMethods"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_tenant.status(), StatusCode::NOT_FOUND);
+}
+
+const OKTA_DEMO_TOKEN: &str = "SSWS 00test-only-okta-token-demo-example";
+
+async fn okta_factors(fake: &FakeOkta, who: &str, auth: &str) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/users/{who}/factors", fake.org_url()))
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+fn factor_of(factors: &Value, factor_type: &str) -> Value {
+    factors
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["factorType"] == json!(factor_type))
+        .cloned()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn okta_lists_factors_with_their_status() {
+    let fake = FakeOkta::start(demo_seed()).await.unwrap();
+    let (status, alice) = okta_factors(&fake, "alice@demo.example", OKTA_DEMO_TOKEN).await;
+    assert_eq!(status, StatusCode::OK);
+    let sms = factor_of(&alice, "sms");
+    assert_eq!(
+        (sms["status"].clone(), sms["profile"]["phoneNumber"].clone()),
+        (json!("ACTIVE"), json!("+15555550101"))
+    );
+    assert_eq!(factor_of(&alice, "push")["provider"], json!("OKTA"));
+
+    let (_, carol) = okta_factors(&fake, "carol@demo.example", OKTA_DEMO_TOKEN).await;
+    assert_eq!(
+        factor_of(&carol, "push")["status"],
+        json!("PENDING_ACTIVATION")
+    );
+    let (status, _) = okta_factors(&fake, "eve@other.example", OKTA_DEMO_TOKEN).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn okta_push_waits_once_then_gives_the_scripted_answer() {
+    let fake = FakeOkta::start(demo_seed()).await.unwrap();
+    fake.answer_pushes("Alice@Demo.Example", PushAnswer::Deny);
+    let (_, factors) = okta_factors(&fake, "alice@demo.example", OKTA_DEMO_TOKEN).await;
+    let push_id = factor_of(&factors, "push")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = reqwest::Client::builder()
+        .user_agent("zerodesk-test")
+        .build()
+        .unwrap();
+    let verify = format!(
+        "{}/api/v1/users/alice@demo.example/factors/{push_id}/verify",
+        fake.org_url()
+    );
+
+    let plain: Value = client
+        .post(&verify)
+        .header("Authorization", OKTA_DEMO_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(plain.get("_embedded").is_none(), "no number without asking");
+
+    let issued = client
+        .post(&verify)
+        .header("Authorization", OKTA_DEMO_TOKEN)
+        .json(&json!({"useNumberMatchingChallenge": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), StatusCode::CREATED);
+    let issued: Value = issued.json().await.unwrap();
+    assert_eq!(issued["factorResult"], json!("WAITING"));
+    let number = issued["_embedded"]["challenge"]["correctAnswer"]
+        .as_u64()
+        .unwrap();
+    assert!((10..100).contains(&number));
+
+    let poll = issued["_links"]["poll"]["href"].as_str().unwrap();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let polled: Value = client
+            .get(poll)
+            .header("Authorization", OKTA_DEMO_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answers.push(polled["factorResult"].clone());
+    }
+    assert_eq!(
+        answers,
+        vec![json!("WAITING"), json!("REJECTED"), json!("REJECTED")]
+    );
+}
+
+#[tokio::test]
+async fn okta_push_needs_manage_scope_a_user_agent_and_an_active_factor() {
+    let fake = FakeOkta::start(demo_seed()).await.unwrap();
+    let (_, alice) = okta_factors(&fake, "alice@demo.example", OKTA_DEMO_TOKEN).await;
+    let push_id = factor_of(&alice, "push")["id"].as_str().unwrap().to_owned();
+    let verify = |who: &str, factor: &str| {
+        format!(
+            "{}/api/v1/users/{who}/factors/{factor}/verify",
+            fake.org_url()
+        )
+    };
+
+    let (_, body) = okta_token(&fake, "okta.users.read", "jti-factors").await;
+    let read_only = format!("Bearer {}", body["access_token"].as_str().unwrap());
+    let (status, _) = okta_factors(&fake, "alice@demo.example", &read_only).await;
+    assert_eq!(status, StatusCode::OK, "reading factors needs only read");
+    let refused = reqwest::Client::new()
+        .post(verify("alice@demo.example", &push_id))
+        .header("Authorization", &read_only)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // reqwest sends no User-Agent unless told to.
+    let no_agent = reqwest::Client::new()
+        .post(verify("alice@demo.example", &push_id))
+        .header("Authorization", OKTA_DEMO_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_agent.status(), StatusCode::BAD_REQUEST);
+
+    let (_, carol) = okta_factors(&fake, "carol@demo.example", OKTA_DEMO_TOKEN).await;
+    let pending = factor_of(&carol, "push")["id"].as_str().unwrap().to_owned();
+    let pending_push = reqwest::Client::new()
+        .post(verify("carol@demo.example", &pending))
+        .header("Authorization", OKTA_DEMO_TOKEN)
+        .header("User-Agent", "zerodesk-test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pending_push.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(fake.calls_to("factors.verify").len(), 3);
 }

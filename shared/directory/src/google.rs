@@ -13,8 +13,12 @@ use zeroize::Zeroizing;
 use crate::credentials::{DirectoryEndpoints, GoogleServiceAccount, rsa_signing_key};
 use crate::error::DirectoryError;
 use crate::http::{TokenCache, Transport, empty_body, endpoint};
-use crate::model::{AccountState, Directory, DirectoryUser, Provider, UnlockOutcome};
+use crate::model::{
+    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult,
+    UnlockOutcome,
+};
 use crate::password::TemporaryPassword;
+use crate::phone::e164;
 use crate::secret::Secret;
 
 /// The only scopes this connector ever asks for, space-separated as sent.
@@ -66,6 +70,11 @@ struct GoogleUser {
     change_password_at_next_login: bool,
     #[serde(default)]
     org_unit_path: Option<String>,
+    #[serde(default)]
+    recovery_email: Option<String>,
+    /// E.164 by Google's definition; anything else is dropped.
+    #[serde(default)]
+    recovery_phone: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -282,18 +291,24 @@ impl Directory for GoogleWorkspace {
         );
         self.authorized(request).await.map(drop)
     }
-    async fn owner_channels(
-        &self,
-        _account: &AccountRef,
-    ) -> Result<crate::model::OwnerChannels, DirectoryError> {
-        Ok(crate::model::OwnerChannels::default())
+
+    /// users.get already carries `recoveryEmail` and `recoveryPhone`; the
+    /// `admin.directory.user` scope reads them. Google has no push factor.
+    async fn owner_channels(&self, account: &AccountRef) -> Result<OwnerChannels, DirectoryError> {
+        let user = self.get_user(account).await?;
+        Ok(OwnerChannels {
+            primary_email: Some(user.primary_email),
+            recovery_email: user.recovery_email.filter(|e| !e.is_empty()),
+            recovery_phone: user.recovery_phone.as_deref().and_then(e164),
+            push_factor: None,
+        })
     }
 
     async fn send_push(
         &self,
         _account: &AccountRef,
         _factor: &str,
-    ) -> Result<crate::model::PushChallenge, DirectoryError> {
+    ) -> Result<PushChallenge, DirectoryError> {
         Err(DirectoryError::Unsupported {
             provider: self.provider(),
             what: "push verification",
@@ -305,7 +320,7 @@ impl Directory for GoogleWorkspace {
         _account: &AccountRef,
         _factor: &str,
         _transaction: &str,
-    ) -> Result<crate::model::PushResult, DirectoryError> {
+    ) -> Result<PushResult, DirectoryError> {
         Err(DirectoryError::Unsupported {
             provider: self.provider(),
             what: "push verification",
@@ -338,6 +353,8 @@ mod tests {
             archived: false,
             change_password_at_next_login: false,
             org_unit_path: None,
+            recovery_email: None,
+            recovery_phone: None,
         };
         assert_eq!(
             state_of(&user(Some("WEB_LOGIN_REQUIRED"))),

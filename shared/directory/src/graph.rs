@@ -12,8 +12,12 @@ use zeroize::Zeroizing;
 use crate::credentials::{DirectoryEndpoints, GraphClientSecret, validate_directory_tenant};
 use crate::error::DirectoryError;
 use crate::http::{TokenCache, Transport, empty_body, endpoint, same_origin};
-use crate::model::{AccountState, Directory, DirectoryUser, Provider, UnlockOutcome};
+use crate::model::{
+    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult,
+    UnlockOutcome,
+};
 use crate::password::TemporaryPassword;
+use crate::phone::e164;
 use crate::secret::Secret;
 
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -36,7 +40,34 @@ struct GraphUser {
     id: String,
     user_principal_name: String,
     account_enabled: Option<bool>,
+    #[serde(default)]
+    mail: Option<String>,
 }
+
+/// A Graph collection without paging: a user has at most one email
+/// method and three phone methods.
+#[derive(Deserialize)]
+struct MethodList<T> {
+    value: Vec<T>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EmailMethod {
+    email_address: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PhoneMethod {
+    #[serde(default)]
+    phone_number: Option<String>,
+    phone_type: String,
+}
+
+/// The only phone type that takes SMS: Graph documents `alternateMobile`
+/// and `office` as voice-only.
+const SMS_PHONE_TYPE: &str = "mobile";
 
 #[derive(Deserialize)]
 struct MembershipPage {
@@ -132,15 +163,15 @@ impl MicrosoftGraph {
         serde_json::from_slice(&body).map_err(|_| self.transport.malformed(what))
     }
 
-    fn user_url(&self, user: &str, action: Option<&str>) -> Result<Url, DirectoryError> {
+    fn user_url(&self, user: &str, rest: &[&str]) -> Result<Url, DirectoryError> {
         let mut segments = vec!["v1.0", "users", user];
-        segments.extend(action);
+        segments.extend_from_slice(rest);
         endpoint(&self.api_base, &segments)
     }
 
     async fn get_user(&self, account: &AccountRef) -> Result<GraphUser, DirectoryError> {
-        let mut url = self.user_url(account.as_str(), None)?;
-        url.set_query(Some("$select=id,userPrincipalName,accountEnabled"));
+        let mut url = self.user_url(account.as_str(), &[])?;
+        url.set_query(Some("$select=id,userPrincipalName,accountEnabled,mail"));
         self.authorized_json(self.transport.client().get(url), "user")
             .await
     }
@@ -148,7 +179,7 @@ impl MicrosoftGraph {
     /// Group names and whether any directory role is held, through nested
     /// groups too (a role can be granted to a role-assignable group).
     async fn memberships(&self, user_id: &str) -> Result<(Vec<String>, bool), DirectoryError> {
-        let mut url = self.user_url(user_id, Some("transitiveMemberOf"))?;
+        let mut url = self.user_url(user_id, &["transitiveMemberOf"])?;
         url.set_query(Some("$select=id,displayName"));
         let mut groups = Vec::new();
         let mut is_admin = false;
@@ -185,11 +216,35 @@ impl MicrosoftGraph {
         let request = self
             .transport
             .client()
-            .patch(self.user_url(account.as_str(), None)?)
+            .patch(self.user_url(account.as_str(), &[])?)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec());
         self.authorized(request).await.map(drop)
     }
+
+    /// One of the user's authentication method lists (`emailMethods`,
+    /// `phoneMethods`); reading them needs UserAuthenticationMethod.Read.All
+    /// (or the narrower UserAuthMethod-Email / -Phone .Read.All).
+    async fn auth_methods<T: serde::de::DeserializeOwned>(
+        &self,
+        user_id: &str,
+        list: &'static str,
+    ) -> Result<Vec<T>, DirectoryError> {
+        let url = self.user_url(user_id, &["authentication", list])?;
+        let page: MethodList<T> = self
+            .authorized_json(self.transport.client().get(url), list)
+            .await?;
+        Ok(page.value)
+    }
+}
+
+/// The mobile phone's number in E.164; never an office or alternate
+/// mobile phone, which cannot receive SMS.
+fn sms_phone(methods: &[PhoneMethod]) -> Option<String> {
+    methods
+        .iter()
+        .filter(|m| m.phone_type == SMS_PHONE_TYPE)
+        .find_map(|m| m.phone_number.as_deref().and_then(e164))
 }
 
 impl Directory for MicrosoftGraph {
@@ -251,22 +306,34 @@ impl Directory for MicrosoftGraph {
         let request = empty_body(
             self.transport
                 .client()
-                .post(self.user_url(account.as_str(), Some("revokeSignInSessions"))?),
+                .post(self.user_url(account.as_str(), &["revokeSignInSessions"])?),
         );
         self.authorized(request).await.map(drop)
     }
-    async fn owner_channels(
-        &self,
-        _account: &AccountRef,
-    ) -> Result<crate::model::OwnerChannels, DirectoryError> {
-        Ok(crate::model::OwnerChannels::default())
+
+    async fn owner_channels(&self, account: &AccountRef) -> Result<OwnerChannels, DirectoryError> {
+        let user = self.get_user(account).await?;
+        let emails: Vec<EmailMethod> = self.auth_methods(&user.id, "emailMethods").await?;
+        let phones: Vec<PhoneMethod> = self.auth_methods(&user.id, "phoneMethods").await?;
+        Ok(OwnerChannels {
+            primary_email: user
+                .mail
+                .filter(|m| !m.is_empty())
+                .or(Some(user.user_principal_name)),
+            recovery_email: emails
+                .into_iter()
+                .map(|e| e.email_address)
+                .find(|e| !e.is_empty()),
+            recovery_phone: sms_phone(&phones),
+            push_factor: None,
+        })
     }
 
     async fn send_push(
         &self,
         _account: &AccountRef,
         _factor: &str,
-    ) -> Result<crate::model::PushChallenge, DirectoryError> {
+    ) -> Result<PushChallenge, DirectoryError> {
         Err(DirectoryError::Unsupported {
             provider: self.provider(),
             what: "push verification",
@@ -278,10 +345,36 @@ impl Directory for MicrosoftGraph {
         _account: &AccountRef,
         _factor: &str,
         _transaction: &str,
-    ) -> Result<crate::model::PushResult, DirectoryError> {
+    ) -> Result<PushResult, DirectoryError> {
         Err(DirectoryError::Unsupported {
             provider: self.provider(),
             what: "push verification",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phone(phone_type: &str, number: &str) -> PhoneMethod {
+        PhoneMethod {
+            phone_number: Some(number.to_owned()),
+            phone_type: phone_type.to_owned(),
+        }
+    }
+
+    #[test]
+    fn only_the_mobile_phone_is_used_for_sms() {
+        let voice_only = [
+            phone("office", "+1 2065555557"),
+            phone("alternateMobile", "+1 2065555556"),
+        ];
+        assert_eq!(sms_phone(&voice_only), None);
+        let with_mobile = [
+            phone("office", "+1 2065555557"),
+            phone("mobile", "+1 2065555555"),
+        ];
+        assert_eq!(sms_phone(&with_mobile).as_deref(), Some("+12065555555"));
     }
 }

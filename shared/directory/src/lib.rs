@@ -12,6 +12,7 @@ mod memory;
 mod model;
 mod okta;
 mod password;
+mod phone;
 mod port;
 mod secret;
 

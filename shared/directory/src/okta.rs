@@ -1,13 +1,14 @@
 //! Okta through the Management API, authenticated either with an SSWS API
 //! token or as an OAuth service app (client credentials, `private_key_jwt`).
 //! Okta makes the temporary password itself; this module only carries it
-//! back. Never follows a pagination link off the org's origin.
+//! back. Never follows a pagination link off the org's origin, and polls a
+//! push only at the transaction URL it builds itself.
 
 use jsonwebtoken::{Algorithm, Header};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use reqwest::RequestBuilder;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, LINK};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, LINK};
 use serde::{Deserialize, Serialize};
 use url::Url;
 use zerodesk_domain::AccountRef;
@@ -18,15 +19,25 @@ use crate::credentials::{
 };
 use crate::error::DirectoryError;
 use crate::http::{TokenCache, Transport, empty_body, endpoint, same_origin};
-use crate::model::{AccountState, Directory, DirectoryUser, Provider, UnlockOutcome};
+use crate::model::{
+    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult,
+    UnlockOutcome,
+};
 use crate::password::TemporaryPassword;
+use crate::phone::e164;
 use crate::secret::Secret;
 
 /// Scopes a service app asks for: manage users, read them and their groups,
-/// and read role assignments to recognise administrators.
+/// and read role assignments to recognise administrators. The Factors API
+/// needs no other: listing factors and polling a push take
+/// `okta.users.read`, sending a push `okta.users.manage`.
 pub const OKTA_SCOPES: &str = "okta.users.manage okta.users.read okta.roles.read";
 
 const MAX_GROUP_PAGES: usize = 20;
+
+/// Asks Okta Verify for a number challenge rather than a plain approve/deny
+/// push, so an owner cannot approve a push they did not expect by reflex.
+const NUMBER_CHALLENGE_BODY: &str = r#"{"useNumberMatchingChallenge":true}"#;
 const CLIENT_ASSERTION_LIFETIME_SECS: u64 = 300;
 
 pub struct Okta {
@@ -55,6 +66,64 @@ struct OktaUser {
 #[derive(Deserialize)]
 struct OktaProfile {
     login: String,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// An enrolled factor, as `GET /api/v1/users/{id}/factors` lists it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OktaFactor {
+    id: String,
+    factor_type: String,
+    #[serde(default)]
+    provider: String,
+    status: String,
+    #[serde(default)]
+    profile: Option<FactorProfile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FactorProfile {
+    /// SMS factors.
+    #[serde(default)]
+    phone_number: Option<String>,
+    /// Email factors.
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// A push as issued (201) or polled (200).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PushTransaction {
+    factor_result: String,
+    #[serde(rename = "_links", default)]
+    links: Option<PushLinks>,
+    #[serde(rename = "_embedded", default)]
+    embedded: Option<PushEmbedded>,
+}
+
+#[derive(Deserialize)]
+struct PushLinks {
+    poll: Option<Href>,
+}
+
+#[derive(Deserialize)]
+struct Href {
+    href: String,
+}
+
+#[derive(Deserialize)]
+struct PushEmbedded {
+    challenge: Option<NumberChallenge>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NumberChallenge {
+    correct_answer: Option<u16>,
 }
 
 #[derive(Deserialize)]
@@ -247,6 +316,56 @@ impl Okta {
         Err(self.transport.malformed("groups"))
     }
 
+    /// `/api/v1/users/{user}/factors/{factor}/{rest...}`. Each id is one
+    /// escaped segment; `.` and `..`, which URL normalisation would drop
+    /// and so move the request to another resource, name no factor.
+    fn factor_url(
+        &self,
+        user_id: &str,
+        factor: &str,
+        rest: &[&str],
+    ) -> Result<Url, DirectoryError> {
+        let mut segments = vec![user_id, "factors", factor];
+        segments.extend_from_slice(rest);
+        if segments.iter().any(|s| matches!(*s, "" | "." | "..")) {
+            return Err(DirectoryError::NotFound {
+                provider: Provider::Okta,
+            });
+        }
+        self.users_url(&segments)
+    }
+
+    async fn factors(&self, user_id: &str) -> Result<Vec<OktaFactor>, DirectoryError> {
+        let url = self.users_url(&[user_id, "factors"])?;
+        self.authorized_json(self.transport.client().get(url), "factors")
+            .await
+            .map(|(f, _)| f)
+    }
+
+    /// The transaction id at the end of Okta's poll link, accepted only if
+    /// the link is exactly this factor's transaction URL on the org.
+    fn transaction_from_poll(
+        &self,
+        user_id: &str,
+        factor: &str,
+        poll: &str,
+    ) -> Result<String, DirectoryError> {
+        let malformed = || self.transport.malformed("push challenge");
+        let poll = Url::parse(poll).map_err(|_| malformed())?;
+        let id = poll
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .ok_or_else(malformed)?
+            .to_owned();
+        let expected = self
+            .factor_url(user_id, factor, &["transactions", &id])
+            .map_err(|_| malformed())?;
+        if !same_origin(&self.org, &poll) || expected.path() != poll.path() {
+            return Err(malformed());
+        }
+        Ok(id)
+    }
+
     async fn post_lifecycle(
         &self,
         user_id: &str,
@@ -262,6 +381,38 @@ impl Okta {
                 .header(reqwest::header::CONTENT_TYPE, "application/json"),
         );
         self.authorized(request).await
+    }
+}
+
+/// The account's channels from its profile and factors: only factors Okta
+/// itself provides and that are `ACTIVE` count.
+fn channels_from(email: Option<String>, factors: &[OktaFactor]) -> OwnerChannels {
+    let active = |factor_type: &str| {
+        factors
+            .iter()
+            .find(|f| f.status == "ACTIVE" && f.provider == "OKTA" && f.factor_type == factor_type)
+    };
+    let profile = |factor_type: &str| active(factor_type).and_then(|f| f.profile.as_ref());
+    OwnerChannels {
+        primary_email: email.filter(|e| !e.is_empty()),
+        recovery_email: profile("email")
+            .and_then(|p| p.email.clone())
+            .filter(|e| !e.is_empty()),
+        recovery_phone: profile("sms")
+            .and_then(|p| p.phone_number.as_deref())
+            .and_then(e164),
+        push_factor: active("push").map(|f| f.id.clone()),
+    }
+}
+
+/// Okta's `factorResult` for a push; anything else is not a push result.
+fn push_result_of(factor_result: &str) -> Option<PushResult> {
+    match factor_result {
+        "WAITING" => Some(PushResult::Waiting),
+        "SUCCESS" => Some(PushResult::Approved),
+        "REJECTED" => Some(PushResult::Rejected),
+        "TIMEOUT" => Some(PushResult::TimedOut),
+        _ => None,
     }
 }
 
@@ -359,34 +510,58 @@ impl Directory for Okta {
             .await
             .map(drop)
     }
-    async fn owner_channels(
-        &self,
-        _account: &AccountRef,
-    ) -> Result<crate::model::OwnerChannels, DirectoryError> {
-        Ok(crate::model::OwnerChannels::default())
+
+    async fn owner_channels(&self, account: &AccountRef) -> Result<OwnerChannels, DirectoryError> {
+        let user = self.get_user(account).await?;
+        let factors = self.factors(&user.id).await?;
+        Ok(channels_from(user.profile.email, &factors))
     }
 
+    /// Issues a number-challenge push. Okta answers 201 `WAITING` with a
+    /// poll link; anything else (an SMS or email factor's `CHALLENGE`) is
+    /// not a push and is refused.
     async fn send_push(
         &self,
-        _account: &AccountRef,
-        _factor: &str,
-    ) -> Result<crate::model::PushChallenge, DirectoryError> {
-        Err(DirectoryError::Unsupported {
-            provider: self.provider(),
-            what: "push verification",
+        account: &AccountRef,
+        factor: &str,
+    ) -> Result<PushChallenge, DirectoryError> {
+        let user = self.get_user(account).await?;
+        let url = self.factor_url(&user.id, factor, &["verify"])?;
+        // Okta requires a User-Agent to verify a push; the client always sends one.
+        let request = self
+            .transport
+            .client()
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(NUMBER_CHALLENGE_BODY);
+        let (issued, _): (PushTransaction, _) =
+            self.authorized_json(request, "push challenge").await?;
+        let poll = match (issued.factor_result.as_str(), issued.links) {
+            ("WAITING", Some(PushLinks { poll: Some(poll) })) => poll.href,
+            _ => return Err(self.transport.malformed("push challenge")),
+        };
+        Ok(PushChallenge {
+            transaction: self.transaction_from_poll(&user.id, factor, &poll)?,
+            number: issued
+                .embedded
+                .and_then(|e| e.challenge)
+                .and_then(|c| c.correct_answer),
         })
     }
 
     async fn push_result(
         &self,
-        _account: &AccountRef,
-        _factor: &str,
-        _transaction: &str,
-    ) -> Result<crate::model::PushResult, DirectoryError> {
-        Err(DirectoryError::Unsupported {
-            provider: self.provider(),
-            what: "push verification",
-        })
+        account: &AccountRef,
+        factor: &str,
+        transaction: &str,
+    ) -> Result<PushResult, DirectoryError> {
+        let user = self.get_user(account).await?;
+        let url = self.factor_url(&user.id, factor, &["transactions", transaction])?;
+        let (polled, _): (PushTransaction, _) = self
+            .authorized_json(self.transport.client().get(url), "push transaction")
+            .await?;
+        push_result_of(&polled.factor_result)
+            .ok_or_else(|| self.transport.malformed("push transaction"))
     }
 }
 
@@ -421,6 +596,73 @@ mod tests {
             HeaderValue::from_static("<https://acme.okta.com/x>; rel=\"self\""),
         );
         assert_eq!(next_link(&only_self), None);
+    }
+
+    fn factor(id: &str, factor_type: &str, status: &str, profile: &str) -> OktaFactor {
+        OktaFactor {
+            id: id.to_owned(),
+            factor_type: factor_type.to_owned(),
+            provider: "OKTA".to_owned(),
+            status: status.to_owned(),
+            profile: serde_json::from_str(profile).ok(),
+        }
+    }
+
+    #[test]
+    fn only_active_okta_factors_are_channels() {
+        let pending = [
+            factor("opf1", "push", "PENDING_ACTIVATION", "{}"),
+            factor(
+                "mbl1",
+                "sms",
+                "INACTIVE",
+                r#"{"phoneNumber":"+15555550100"}"#,
+            ),
+            factor(
+                "emf1",
+                "email",
+                "NOT_SETUP",
+                r#"{"email":"a@mail.example"}"#,
+            ),
+        ];
+        let none = channels_from(Some("a@b.example".into()), &pending);
+        assert_eq!(none.primary_email.as_deref(), Some("a@b.example"));
+        assert_eq!(
+            (none.recovery_email, none.recovery_phone, none.push_factor),
+            (None, None, None)
+        );
+
+        let mut active = vec![
+            factor("ostf1", "token:software:totp", "ACTIVE", "{}"),
+            factor(
+                "mbl2",
+                "sms",
+                "ACTIVE",
+                r#"{"phoneNumber":"+1-555-415-1337"}"#,
+            ),
+            factor("emf2", "email", "ACTIVE", r#"{"email":"a@mail.example"}"#),
+            factor("opf2", "push", "ACTIVE", "{}"),
+        ];
+        active.extend(pending);
+        let channels = channels_from(None, &active);
+        assert_eq!(channels.recovery_phone.as_deref(), Some("+15554151337"));
+        assert_eq!(channels.recovery_email.as_deref(), Some("a@mail.example"));
+        assert_eq!(channels.push_factor.as_deref(), Some("opf2"));
+    }
+
+    #[test]
+    fn a_push_from_another_provider_is_not_okta_verify() {
+        let mut other = factor("opf3", "push", "ACTIVE", "{}");
+        other.provider = "CUSTOM".to_owned();
+        assert_eq!(channels_from(None, &[other]).push_factor, None);
+    }
+
+    #[test]
+    fn unknown_push_results_are_refused() {
+        assert_eq!(push_result_of("SUCCESS"), Some(PushResult::Approved));
+        assert_eq!(push_result_of("TIMEOUT"), Some(PushResult::TimedOut));
+        assert_eq!(push_result_of("CANCELLED"), None);
+        assert_eq!(push_result_of("success"), None);
     }
 
     #[test]

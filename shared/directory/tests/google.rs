@@ -10,7 +10,8 @@ use common::{SHORT_TIMEOUT, account, connector, endpoints};
 use serde_json::json;
 use sha1::{Digest, Sha1};
 use zerodesk_directory::{
-    AccountState, Connector, Directory, DirectoryError, UnlockOutcome, meets_complexity,
+    AccountState, Connector, Directory, DirectoryError, OwnerChannels, UnlockOutcome,
+    meets_complexity,
 };
 use zerodesk_fakes::{FakeGoogle, Fault, SeedState, demo_seed};
 
@@ -315,4 +316,54 @@ async fn throttling_is_rate_limited_and_retryable() {
         .unwrap_err();
     assert!(matches!(err, DirectoryError::RateLimited { .. }), "{err}");
     assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn owner_channels_are_the_recovery_email_and_phone_from_users_get() {
+    let (fake, google) = setup(common::NORMAL_TIMEOUT).await;
+
+    let alice = google
+        .owner_channels(&account("alice@demo.example"))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        alice,
+        OwnerChannels {
+            primary_email: Some("alice@demo.example".into()),
+            recovery_email: Some("alice.personal@mail.example".into()),
+            recovery_phone: Some("+15555550101".into()),
+            push_factor: None,
+        }
+    );
+    let gets = fake.calls_to("users.get");
+    assert_eq!(gets.len(), 1);
+    assert_eq!(gets[0].path, "/admin/directory/v1/users/alice@demo.example");
+}
+
+#[tokio::test]
+async fn an_account_without_recovery_channels_has_only_its_mailbox() {
+    let (_fake, google) = setup(common::NORMAL_TIMEOUT).await;
+    let dave = google
+        .owner_channels(&account("dave@demo.example"))
+        .await
+        .unwrap();
+    assert_eq!(
+        dave,
+        OwnerChannels {
+            primary_email: Some("dave@demo.example".into()),
+            ..OwnerChannels::default()
+        }
+    );
+}
+
+#[tokio::test]
+async fn google_has_no_push_and_says_so_without_calling_out() {
+    let (fake, google) = setup(common::NORMAL_TIMEOUT).await;
+    let alice = account("alice@demo.example");
+    let err = google.send_push(&alice, "any").await.unwrap_err();
+    assert!(matches!(err, DirectoryError::Unsupported { .. }), "{err}");
+    let err = google.push_result(&alice, "any", "tx").await.unwrap_err();
+    assert!(matches!(err, DirectoryError::Unsupported { .. }), "{err}");
+    assert!(fake.calls().is_empty());
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use common::{NORMAL_TIMEOUT, SHORT_TIMEOUT, account, connector, endpoints};
 use serde_json::json;
 use zerodesk_directory::{
-    AccountState, Connector, Directory, DirectoryError, UnlockOutcome, meets_complexity,
+    AccountState, Connector, Directory, DirectoryError, OwnerChannels, UnlockOutcome,
+    meets_complexity,
 };
 use zerodesk_fakes::{FakeGraph, Fault, SeedState, demo_seed};
 
@@ -41,7 +42,7 @@ async fn lookup_reports_state_and_groups() {
     let gets = fake.calls_to("users.get");
     assert_eq!(
         gets[0].query.as_deref(),
-        Some("$select=id,userPrincipalName,accountEnabled")
+        Some("$select=id,userPrincipalName,accountEnabled,mail")
     );
 }
 
@@ -224,4 +225,83 @@ async fn a_hanging_graph_times_out() {
         .await
         .unwrap_err();
     assert!(matches!(err, DirectoryError::Timeout { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn owner_channels_come_from_the_mailbox_and_authentication_methods() {
+    let (fake, graph) = setup(NORMAL_TIMEOUT).await;
+
+    let alice = graph
+        .owner_channels(&account("alice@demo.example"))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        alice,
+        OwnerChannels {
+            primary_email: Some("alice@demo.example".into()),
+            recovery_email: Some("alice.personal@mail.example".into()),
+            recovery_phone: Some("+15555550101".into()),
+            push_factor: None,
+        }
+    );
+    let user_id = fake.user("alice@demo.example").unwrap().id;
+    let emails = fake.calls_to("users.authentication.emailMethods");
+    let phones = fake.calls_to("users.authentication.phoneMethods");
+    assert_eq!((emails.len(), phones.len()), (1, 1));
+    assert_eq!(
+        phones[0].path,
+        format!("/v1.0/users/{user_id}/authentication/phoneMethods")
+    );
+    assert_eq!(phones[0].method, "GET");
+}
+
+#[tokio::test]
+async fn an_office_phone_is_never_an_sms_channel() {
+    let (_fake, graph) = setup(NORMAL_TIMEOUT).await;
+    let carol = graph
+        .owner_channels(&account("carol@demo.example"))
+        .await
+        .unwrap();
+    assert_eq!(carol.recovery_phone, None, "carol has only an office phone");
+    assert_eq!(
+        carol.recovery_email.as_deref(),
+        Some("carol.home@mail.example")
+    );
+}
+
+#[tokio::test]
+async fn the_mobile_phone_wins_over_an_alternate_mobile_listed_first() {
+    let (_fake, graph) = setup(NORMAL_TIMEOUT).await;
+    let bob = graph
+        .owner_channels(&account("bob@demo.example"))
+        .await
+        .unwrap();
+    assert_eq!(bob.recovery_phone.as_deref(), Some("+15555550102"));
+    assert_eq!(bob.recovery_email, None);
+}
+
+#[tokio::test]
+async fn a_missing_authentication_method_permission_is_a_refusal() {
+    let (fake, graph) = setup(NORMAL_TIMEOUT).await;
+    fake.fail_route("users.authentication.phoneMethods", Fault::Status(403));
+    let err = graph
+        .owner_channels(&account("alice@demo.example"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DirectoryError::Provider { status: 403, .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn graph_has_no_push() {
+    let (fake, graph) = setup(NORMAL_TIMEOUT).await;
+    let alice = account("alice@demo.example");
+    let err = graph.send_push(&alice, "any").await.unwrap_err();
+    assert!(matches!(err, DirectoryError::Unsupported { .. }), "{err}");
+    let err = graph.push_result(&alice, "any", "tx").await.unwrap_err();
+    assert!(matches!(err, DirectoryError::Unsupported { .. }), "{err}");
+    assert!(fake.calls().is_empty());
 }

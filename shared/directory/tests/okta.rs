@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use common::{NORMAL_TIMEOUT, SHORT_TIMEOUT, account, connector, endpoints};
 use serde_json::json;
-use zerodesk_directory::{AccountState, Connector, Directory, DirectoryError, UnlockOutcome};
-use zerodesk_fakes::{FakeOkta, Fault, SeedState, demo_seed};
+use zerodesk_directory::{
+    AccountState, Connector, Directory, DirectoryError, OwnerChannels, PushResult, UnlockOutcome,
+};
+use zerodesk_fakes::{FakeOkta, Fault, PushAnswer, SeedState, demo_seed};
 
 async fn with_api_token(timeout: Duration) -> (FakeOkta, Connector) {
     let fake = FakeOkta::start(demo_seed()).await.unwrap();
@@ -243,4 +245,222 @@ async fn a_hanging_okta_times_out() {
         .await
         .unwrap_err();
     assert!(matches!(err, DirectoryError::Timeout { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn owner_channels_are_the_profile_email_and_active_factors() {
+    let (fake, okta) = with_api_token(NORMAL_TIMEOUT).await;
+
+    let alice = okta
+        .owner_channels(&account("alice@demo.example"))
+        .await
+        .unwrap();
+
+    let push = alice.push_factor.clone().expect("alice has Okta Verify");
+    assert!(push.starts_with("opf"), "{push}");
+    assert_eq!(
+        alice,
+        OwnerChannels {
+            primary_email: Some("alice@demo.example".into()),
+            recovery_email: Some("alice.personal@mail.example".into()),
+            recovery_phone: Some("+15555550101".into()),
+            push_factor: Some(push),
+        }
+    );
+    let lists = fake.calls_to("factors.list");
+    assert_eq!(lists.len(), 1);
+    let user_id = fake.user("alice@demo.example").unwrap().id;
+    assert_eq!(lists[0].path, format!("/api/v1/users/{user_id}/factors"));
+}
+
+#[tokio::test]
+async fn factors_pending_activation_are_ignored() {
+    let (_fake, okta) = with_api_token(NORMAL_TIMEOUT).await;
+    let carol = okta
+        .owner_channels(&account("carol@demo.example"))
+        .await
+        .unwrap();
+    assert_eq!(carol.push_factor, None, "carol's push is still pending");
+    assert_eq!(carol.recovery_phone, None, "carol's SMS is still pending");
+    assert_eq!(
+        carol.recovery_email.as_deref(),
+        Some("carol.home@mail.example")
+    );
+}
+
+async fn push_factor_of(okta: &Connector, who: &str) -> String {
+    okta.owner_channels(&account(who))
+        .await
+        .unwrap()
+        .push_factor
+        .unwrap()
+}
+
+/// Sends a push to alice as `answer` scripts her, and polls it twice.
+async fn push_answered(answer: Option<PushAnswer>) -> (FakeOkta, [PushResult; 2]) {
+    let (fake, okta) = with_api_token(NORMAL_TIMEOUT).await;
+    if let Some(answer) = answer {
+        fake.answer_pushes("alice@demo.example", answer);
+    }
+    let alice = account("alice@demo.example");
+    let factor = push_factor_of(&okta, "alice@demo.example").await;
+
+    let challenge = okta.send_push(&alice, &factor).await.unwrap();
+
+    assert!(
+        challenge.number.is_some_and(|n| (10..100).contains(&n)),
+        "{challenge:?}"
+    );
+    let first = okta
+        .push_result(&alice, &factor, &challenge.transaction)
+        .await
+        .unwrap();
+    let second = okta
+        .push_result(&alice, &factor, &challenge.transaction)
+        .await
+        .unwrap();
+    (fake, [first, second])
+}
+
+#[tokio::test]
+async fn an_approved_push_waits_then_is_approved() {
+    let (fake, results) = push_answered(None).await;
+    assert_eq!(results, [PushResult::Waiting, PushResult::Approved]);
+
+    let verify = fake.calls_to("factors.verify");
+    assert_eq!(verify.len(), 1);
+    assert_eq!(verify[0].method, "POST");
+    assert_eq!(verify[0].body, json!({"useNumberMatchingChallenge": true}));
+    assert_eq!(fake.calls_to("factors.transaction").len(), 2);
+}
+
+#[tokio::test]
+async fn a_denied_push_is_rejected() {
+    let (_fake, results) = push_answered(Some(PushAnswer::Deny)).await;
+    assert_eq!(results, [PushResult::Waiting, PushResult::Rejected]);
+}
+
+#[tokio::test]
+async fn an_unanswered_push_times_out() {
+    let (_fake, results) = push_answered(Some(PushAnswer::TimeOut)).await;
+    assert_eq!(results, [PushResult::Waiting, PushResult::TimedOut]);
+}
+
+#[tokio::test]
+async fn a_service_app_can_push_with_its_scopes() {
+    let (fake, okta) = as_service_app().await;
+    let alice = account("alice@demo.example");
+    let factor = push_factor_of(&okta, "alice@demo.example").await;
+    let challenge = okta.send_push(&alice, &factor).await.unwrap();
+    okta.push_result(&alice, &factor, &challenge.transaction)
+        .await
+        .unwrap();
+    assert_eq!(fake.calls_to("token").len(), 1);
+}
+
+#[tokio::test]
+async fn a_push_to_an_sms_factor_is_not_taken_for_a_push() {
+    let (fake, okta) = with_api_token(NORMAL_TIMEOUT).await;
+    let alice = fake.user("alice@demo.example").unwrap();
+    let sms_factor = format!("mbl{}01", alice.id.trim_start_matches("00u"));
+
+    let err = okta
+        .send_push(&account("alice@demo.example"), &sms_factor)
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DirectoryError::Malformed { .. }), "{err}");
+    assert_eq!(fake.calls_to("factors.verify").len(), 1);
+}
+
+#[tokio::test]
+async fn another_users_factor_or_transaction_is_not_found() {
+    let (_fake, okta) = with_api_token(NORMAL_TIMEOUT).await;
+    let bobs_factor = push_factor_of(&okta, "bob@demo.example").await;
+    let alice = account("alice@demo.example");
+
+    let err = okta.send_push(&alice, &bobs_factor).await.unwrap_err();
+    assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+
+    let bob = account("bob@demo.example");
+    let bobs_push = okta.send_push(&bob, &bobs_factor).await.unwrap();
+    let alices_factor = push_factor_of(&okta, "alice@demo.example").await;
+    let err = okta
+        .push_result(&alice, &alices_factor, &bobs_push.transaction)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn factor_and_transaction_ids_are_escaped_as_one_path_segment() {
+    let (fake, okta) = with_api_token(NORMAL_TIMEOUT).await;
+    let alice = account("alice@demo.example");
+
+    let err = okta.send_push(&alice, "opf/../../roles").await.unwrap_err();
+    assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+    let verify = fake.calls_to("factors.verify");
+    assert_eq!(
+        verify.len(),
+        1,
+        "still the verify route: {:?}",
+        fake.calls()
+    );
+    assert!(
+        verify[0]
+            .path
+            .ends_with("/factors/opf%2F..%2F..%2Froles/verify"),
+        "{}",
+        verify[0].path
+    );
+
+    let factor = push_factor_of(&okta, "alice@demo.example").await;
+    let err = okta
+        .push_result(&alice, &factor, "tx?factorResult=SUCCESS#x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+    let polls = fake.calls_to("factors.transaction");
+    assert_eq!(polls.len(), 1);
+    assert!(
+        polls[0]
+            .path
+            .ends_with("/transactions/tx%3FfactorResult=SUCCESS%23x"),
+        "{}",
+        polls[0].path
+    );
+    assert_eq!(polls[0].query, None);
+}
+
+#[tokio::test]
+async fn dot_segment_ids_are_refused_before_any_push_is_sent() {
+    let (fake, okta) = with_api_token(NORMAL_TIMEOUT).await;
+    let alice = account("alice@demo.example");
+    for factor in ["..", ".", ""] {
+        let err = okta.send_push(&alice, factor).await.unwrap_err();
+        assert!(
+            matches!(err, DirectoryError::NotFound { .. }),
+            "{factor:?}: {err}"
+        );
+    }
+    let factor = push_factor_of(&okta, "alice@demo.example").await;
+    let err = okta.push_result(&alice, &factor, "..").await.unwrap_err();
+    assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+    assert!(fake.calls_to("factors.verify").is_empty());
+    assert!(fake.calls_to("factors.transaction").is_empty());
+    assert!(fake.calls_to("unknown").is_empty());
+}
+
+#[tokio::test]
+async fn garbage_from_the_poll_is_malformed() {
+    let (fake, okta) = with_api_token(NORMAL_TIMEOUT).await;
+    let alice = account("alice@demo.example");
+    let factor = push_factor_of(&okta, "alice@demo.example").await;
+    let challenge = okta.send_push(&alice, &factor).await.unwrap();
+    fake.fail_route("factors.transaction", Fault::Garbage);
+    let err = okta
+        .push_result(&alice, &factor, &challenge.transaction)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DirectoryError::Malformed { .. }), "{err}");
 }
