@@ -1,5 +1,6 @@
 //! End to end through `devstack up`, as a developer runs it: a self-service
-//! reset by a demo user, the password shown once, the audit trail read and
+//! reset by a demo user (202: a link goes to the recovery address through SES,
+//! no password in any answer), the audit trail read and
 //! verified by the auditor, another tenant refused with 404, and after
 //! SIGTERM no process and no port left behind.
 //!
@@ -221,19 +222,23 @@ async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
     assert_eq!(ticket["decision"], "auto_resolve", "{ticket}");
     let id = ticket["id"].as_str().unwrap().to_owned();
 
+    // Nothing runs yet: the owner is sent a link to the recovery address
+    // the directory holds, and the answer holds no password.
     let reset = http
         .post(format!("{api}/tickets/{id}/reset"))
         .bearer_auth(&alice)
         .send()
         .await
         .unwrap();
-    assert_eq!(reset.status().as_u16(), 200);
+    assert_eq!(reset.status().as_u16(), 202);
     let reset: Value = reset.json().await.unwrap();
-    let password = reset["temporary_password"]
-        .as_str()
-        .expect("the password, once")
-        .to_owned();
-    assert!(password.len() >= 12);
+    assert!(reset.get("temporary_password").is_none(), "{reset}");
+    assert_eq!(reset["verification"]["status"], "sent", "{reset}");
+    assert_eq!(reset["verification"]["method"], "recovery_email", "{reset}");
+    assert_eq!(
+        reset["verification"]["channel"], "a\u{2022}\u{2022}\u{2022}@mail.example",
+        "{reset}"
+    );
     assert_eq!(reset["already_done"], false);
     let again: Value = http
         .post(format!("{api}/tickets/{id}/reset"))
@@ -244,11 +249,35 @@ async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
         .json()
         .await
         .unwrap();
+    assert_eq!(again["verification"]["status"], "already_sent", "{again}");
+    // The link went out through SES on the emulator, to that address only.
+    let moto = state["moto_endpoint"].as_str().unwrap().to_owned();
+    let sent = http
+        .get(format!("{moto}/moto-api/data.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        again.get("temporary_password").is_none(),
-        "the password is returned once: {again}"
+        sent.contains("alice.personal@mail.example"),
+        "no message to the recovery address"
     );
-    assert_eq!(again["already_done"], true);
+    let marker = format!("{api}/verify#");
+    let token: String = sent
+        .split(marker.as_str())
+        .nth(1)
+        .expect("a link to this stack's verification page")
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    assert!(token.len() > 43, "{token}");
+    assert_eq!(
+        sent.matches(marker.as_str()).count(),
+        1,
+        "one link, sent once"
+    );
 
     // The trail arrives through EventBridge and audit-write: wait for the outcome.
     let auditor = stack.token("demo", "tenant_auditor", "auditor@demo.example");
@@ -268,18 +297,18 @@ async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
             .into_iter()
             .filter(|r| r["ticket_id"] == id.as_str())
             .collect();
-        if for_ticket.iter().any(|r| r["outcome"].is_string()) {
+        if for_ticket.iter().any(|r| r["outcome"] == "sent") {
             break for_ticket;
         }
         assert!(
             Instant::now() < deadline,
-            "no reset outcome in the trail: {trail}"
+            "no verification step in the trail: {trail}"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert!(
         records.len() >= 3,
-        "filed, intent and outcome at least: {records:?}"
+        "filed, verification requested and sent at least: {records:?}"
     );
     let verify: Value = http
         .get(format!("{api}/audit/verify"))
@@ -323,8 +352,8 @@ async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
     assert_eq!(fired["function"], "RetentionPurgeFunction", "{fired}");
 
     assert!(
-        !stack.output().contains(&password),
-        "the temporary password appeared in the stack's output"
+        !stack.output().contains(&token),
+        "the link token appeared in the stack's output"
     );
     assert!(
         !stack.output().contains(&alice),

@@ -1,28 +1,18 @@
 //! reset's HTTP translation: `POST /tickets/{id}/reset` -> one workflow call.
-//! The temporary password appears in exactly one place: the body of the
-//! response to the call that set it.
+//! The answer is 202 while the account's owner verifies; it never holds a
+//! temporary password (that goes to the verified owner on the verification
+//! page).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde::Serialize;
 use zerodesk_domain::ClaimNames;
 use zerodesk_events::DirectoryAction;
 use zerodesk_http::{CallContext, Failure, json_response, serve, ticket_id_param};
-use zerodesk_workflow::{Ports, Services, TicketView, WorkflowError};
+use zerodesk_workflow::{ActionView, Ports, Services, WorkflowError};
 
 pub struct App<P: Ports> {
     pub services: Services<P>,
     pub claim_names: ClaimNames,
-}
-
-#[derive(Serialize)]
-struct ResetResponse<'a> {
-    ticket: TicketView,
-    /// Set only on the call that reset the password.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temporary_password: Option<&'a str>,
-    /// The reset had already run; no new password was set or returned.
-    already_done: bool,
 }
 
 pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
@@ -48,12 +38,16 @@ async fn reset<P: Ports>(
         )
         .await
         .map_err(Failure::UseCase)?;
-    let body = ResetResponse {
-        ticket: TicketView::from(&result.ticket),
-        temporary_password: result.temporary_password.as_ref().map(|p| p.expose()),
-        already_done: result.replayed,
+    let status = if result.awaiting_owner.is_some() {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
     };
-    Ok(json_response(StatusCode::OK, &body, &call.correlation_id))
+    Ok(json_response(
+        status,
+        &ActionView::from(&result),
+        &call.correlation_id,
+    ))
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 use zerodesk_domain::{Category, ClaimNames, CorrelationId, Decision};
@@ -15,7 +14,7 @@ use zerodesk_http::{
     CallContext, Failure, is_http_event, json_response, request_from_event, response_to_event,
     serve, ticket_id_param,
 };
-use zerodesk_workflow::{Ports, Services, TicketView, WorkflowError};
+use zerodesk_workflow::{ActionView, Ports, Services, WorkflowError};
 
 pub struct App<P: Ports> {
     pub services: Services<P>,
@@ -28,12 +27,6 @@ pub enum EventError {
     Unrecognised,
     #[error("the unlock could not run now and should be retried")]
     Retry(#[source] WorkflowError),
-}
-
-#[derive(Serialize)]
-struct UnlockResponse {
-    ticket: TicketView,
-    already_done: bool,
 }
 
 pub async fn handle<P: Ports>(app: &App<P>, event: Value) -> Result<Value, EventError> {
@@ -67,11 +60,16 @@ async fn unlock_http<P: Ports>(
         )
         .await
         .map_err(Failure::UseCase)?;
-    let body = UnlockResponse {
-        ticket: TicketView::from(&result.ticket),
-        already_done: result.replayed,
+    let status = if result.awaiting_owner.is_some() {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
     };
-    Ok(json_response(StatusCode::OK, &body, &call.correlation_id))
+    Ok(json_response(
+        status,
+        &ActionView::from(&result),
+        &call.correlation_id,
+    ))
 }
 
 async fn handle_event<P: Ports>(app: &App<P>, event: &Value) -> Result<(), EventError> {
@@ -98,14 +96,19 @@ async fn handle_event<P: Ports>(app: &App<P>, event: &Value) -> Result<(), Event
         let corr: &CorrelationId = &domain.correlation_id;
         match app
             .services
-            .run_action_from_event(domain.tenant_id.clone(), corr, &triaged.ticket_id)
+            .run_action_from_event(
+                domain.tenant_id.clone(),
+                corr,
+                &triaged.ticket_id,
+                DirectoryAction::Unlock,
+            )
             .await
         {
             Ok(result) => {
                 tracing::info!(
                     state = result.ticket.state.as_str(),
                     replayed = result.replayed,
-                    "event-driven unlock done"
+                    "event-driven unlock: owner asked to verify"
                 );
                 Ok(())
             }

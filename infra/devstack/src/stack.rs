@@ -207,6 +207,11 @@ impl Stack {
                 env.insert((*k).to_owned(), v.clone());
             }
             env.insert("AWS_ENDPOINT_URL".to_owned(), endpoint.clone());
+            // Owner links open this stack's own verification page.
+            env.insert(
+                "VERIFY_PAGE_URL".to_owned(),
+                format!("{}/verify", self.state.api_url),
+            );
             env.insert("AWS_ACCESS_KEY_ID".to_owned(), DUMMY_ACCESS_KEY.to_owned());
             env.insert(
                 "AWS_SECRET_ACCESS_KEY".to_owned(),

@@ -128,9 +128,13 @@ pub async fn provision(
     for id in template.kms_keys() {
         let description =
             property(template, &id, "Description", &values)?.unwrap_or_else(|| id.clone());
+        let spec = property(template, &id, "KeySpec", &values)?;
+        let usage = property(template, &id, "KeyUsage", &values)?;
         let key = kms
             .create_key()
             .description(description)
+            .set_key_spec(spec.map(|s| aws_sdk_kms::types::KeySpec::from(s.as_str())))
+            .set_key_usage(usage.map(|u| aws_sdk_kms::types::KeyUsageType::from(u.as_str())))
             .send()
             .await
             .map_err(aws_err(&id, "CreateKey"))?;
@@ -161,6 +165,23 @@ pub async fn provision(
             .await
             .map_err(aws_err(&id, "CreateAlias"))?;
         values.set_ref(&id, name);
+    }
+
+    let ses = aws_sdk_sesv2::Client::new(config);
+    let identities: Vec<String> = template
+        .resources_of_type("AWS::SES::EmailIdentity")
+        .map(|(id, _)| id.to_owned())
+        .collect();
+    for id in identities {
+        let Some(identity) = property(template, &id, "EmailIdentity", &values)? else {
+            continue;
+        };
+        ses.create_email_identity()
+            .email_identity(&identity)
+            .send()
+            .await
+            .map_err(aws_err(&id, "CreateEmailIdentity"))?;
+        values.set_ref(&id, identity);
     }
 
     let events = aws_sdk_eventbridge::Client::new(config);

@@ -641,6 +641,19 @@ mod tests {
                 change: ConfigChange::ConnectionStored,
                 details: BTreeMap::from([("provider".into(), "google".into())]),
             }),
+            event(OwnerVerificationChanged {
+                ticket_id: ticket(),
+                action: DirectoryAction::Reset,
+                step: VerificationStep::Sent,
+                method: "recovery_email".into(),
+                channel: "b\u{2022}\u{2022}\u{2022}@mail.example".into(),
+                reason: None,
+            }),
+            event(OwnerNotified {
+                ticket_id: ticket(),
+                notice: "action_done".into(),
+                channel: "b\u{2022}\u{2022}\u{2022}@demo.example".into(),
+            }),
         ]
     }
 

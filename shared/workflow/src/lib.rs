@@ -20,4 +20,4 @@ pub use context::{Ports, Services};
 pub use error::WorkflowError;
 pub use tickets::{NewTicket, Rejection};
 pub use verification::{OwnerOutcome, VerificationRequested, VerificationSummary, VerifyRefusal};
-pub use view::TicketView;
+pub use view::{ActionView, TicketView, VerificationView};

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use zerodesk_domain::{Category, Decision, RiskFlag, Ticket};
+use zerodesk_domain::{Category, Decision, RiskFlag, Ticket, VerificationMethod};
+
+use crate::actions::ActionResult;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketView {
@@ -45,6 +47,47 @@ impl From<&Ticket> for TicketView {
             approved_by: t.approved_by.clone(),
             created_at: t.created_at,
             updated_at: t.updated_at,
+        }
+    }
+}
+
+/// The answer to `POST /tickets/{id}/reset` and `/unlock`. It never holds a
+/// temporary password: that is shown to the verified owner on the
+/// verification page alone.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionView {
+    pub ticket: TicketView,
+    /// The action had already run; nothing changed.
+    pub already_done: bool,
+    /// Nothing ran yet: the owner was sent a challenge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerificationView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerificationView {
+    pub status: &'static str,
+    pub method: VerificationMethod,
+    /// Masked.
+    pub channel: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<&ActionResult> for ActionView {
+    fn from(r: &ActionResult) -> Self {
+        ActionView {
+            ticket: TicketView::from(&r.ticket),
+            already_done: r.replayed,
+            verification: r.awaiting_owner.as_ref().map(|v| VerificationView {
+                status: if v.already_sent {
+                    "already_sent"
+                } else {
+                    "sent"
+                },
+                method: v.method,
+                channel: v.channel.clone(),
+                expires_at: v.expires_at,
+            }),
         }
     }
 }
