@@ -42,6 +42,16 @@ const TENANT_LEADING_KEYS: [&str; 2] = [
     "TENANT#${aws:PrincipalTag/tenant_id}#*",
 ];
 
+/// The only routes without the JWT authorizer: the owner verification page
+/// (the owner may be locked out; the link's token is the credential). Each
+/// must carry its own throttles.
+const OPEN_ROUTES: &[(&str, &str, &str)] = &[
+    ("VerifyFunction", "GET", "/verify"),
+    ("VerifyFunction", "GET", "/verify/app.js"),
+    ("VerifyFunction", "GET", "/verify/app.css"),
+    ("VerifyFunction", "POST", "/verify"),
+];
+
 const ROUTES: &[(&str, &str, &str)] = &[
     ("TicketsFunction", "POST", "/tickets"),
     ("TicketsFunction", "GET", "/tickets"),
@@ -59,6 +69,10 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/platform/tenants/{tenant}/tickets/{id}",
     ),
     ("ResetFunction", "POST", "/tickets/{id}/reset"),
+    ("VerifyFunction", "GET", "/verify"),
+    ("VerifyFunction", "GET", "/verify/app.js"),
+    ("VerifyFunction", "GET", "/verify/app.css"),
+    ("VerifyFunction", "POST", "/verify"),
     ("UnlockFunction", "POST", "/tickets/{id}/unlock"),
     ("AdminFunction", "GET", "/audit"),
     ("AdminFunction", "GET", "/audit/verify"),
@@ -980,11 +994,6 @@ fn route_violations(template: &Template) -> Vec<String> {
             let route_auth = props
                 .and_then(|p| p.get("Auth"))
                 .and_then(|a| a.get("Authorizer"));
-            if let Some(a) = route_auth.filter(|a| a.as_str() != Some(authorizer.as_str())) {
-                out.push(format!(
-                    "{function}/{name}: route Authorizer {a:?} instead of {authorizer}"
-                ));
-            }
             let field = |k: &str| {
                 props
                     .and_then(|p| p.get(k))
@@ -992,6 +1001,24 @@ fn route_violations(template: &Template) -> Vec<String> {
                     .unwrap_or("")
                     .to_owned()
             };
+            let open = OPEN_ROUTES.iter().any(|(f, m, p)| {
+                *f == function && field("Method").eq_ignore_ascii_case(m) && field("Path") == *p
+            });
+            if open {
+                let throttled = props.and_then(|p| p.get("RouteSettings")).is_some_and(|r| {
+                    r.get("ThrottlingRateLimit").is_some()
+                        && r.get("ThrottlingBurstLimit").is_some()
+                });
+                if route_auth.and_then(Value::as_str) != Some("NONE") || !throttled {
+                    out.push(format!(
+                        "{function}/{name}: an open route must say Authorizer NONE and carry its own throttles"
+                    ));
+                }
+            } else if let Some(a) = route_auth.filter(|a| a.as_str() != Some(authorizer.as_str())) {
+                out.push(format!(
+                    "{function}/{name}: route Authorizer {a:?} instead of {authorizer}"
+                ));
+            }
             routes.insert((
                 function.to_owned(),
                 field("Method").to_ascii_uppercase(),
@@ -1617,6 +1644,18 @@ fn a_route_with_authorizer_none_is_found() {
     assert_found(
         &route_violations(&t),
         &["AdminFunction/ExportAudit", "NONE"],
+    );
+}
+
+#[test]
+fn an_unthrottled_open_route_is_found() {
+    let t = mutated(|r| {
+        let e = event(r, "VerifyFunction", "VerifyAnswer");
+        e.as_mapping_mut().expect("mapping").remove("RouteSettings");
+    });
+    assert_found(
+        &route_violations(&t),
+        &["VerifyFunction/VerifyAnswer", "throttles"],
     );
 }
 

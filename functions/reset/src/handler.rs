@@ -1,60 +1,28 @@
-//! reset's HTTP translation: `POST /tickets/{id}/reset` -> one workflow call.
-//! The answer is 202 while the account's owner verifies; it never holds a
-//! temporary password (that goes to the verified owner on the verification
-//! page).
+//! reset's translation: the shared directory-action function for
+//! `DirectoryAction::Reset`. HTTP: `POST /tickets/{id}/reset` (202 while the
+//! owner verifies; no answer ever holds a temporary password, which goes to
+//! the verified owner on the verification page). EventBridge: a
+//! `TicketTriaged` event with decision auto_resolve and category
+//! password_reset, for tickets an intake bot filed.
 
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
-use zerodesk_domain::ClaimNames;
-use zerodesk_events::DirectoryAction;
-use zerodesk_http::{CallContext, Failure, json_response, serve, ticket_id_param};
-use zerodesk_workflow::{ActionView, Ports, Services, WorkflowError};
+pub use zerodesk_http::{ActionFunction as App, EventError};
+use zerodesk_workflow::Ports;
 
-pub struct App<P: Ports> {
-    pub services: Services<P>,
-    pub claim_names: ClaimNames,
-}
-
-pub async fn handle<P: Ports>(app: &App<P>, req: Request) -> Response<Body> {
-    serve("reset", &req, &app.claim_names, |call| {
-        reset(app, &req, call)
-    })
-    .await
-}
-
-async fn reset<P: Ports>(
+pub async fn handle<P: Ports>(
     app: &App<P>,
-    req: &Request,
-    call: CallContext,
-) -> Result<Response<Body>, Failure<WorkflowError>> {
-    let id = ticket_id_param(req)?;
-    let result = app
-        .services
-        .run_action(
-            &call.principal,
-            &call.correlation_id,
-            &id,
-            DirectoryAction::Reset,
-        )
-        .await
-        .map_err(Failure::UseCase)?;
-    let status = if result.awaiting_owner.is_some() {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::OK
-    };
-    Ok(json_response(
-        status,
-        &ActionView::from(&result),
-        &call.correlation_id,
-    ))
+    event: serde_json::Value,
+) -> Result<serde_json::Value, EventError> {
+    app.handle(event).await
 }
 
 #[cfg(test)]
 mod tests {
 
+    use lambda_http::{Body, Request, Response};
     use serde_json::{Value, json};
-    use zerodesk_workflow::InMemory;
+    use zerodesk_domain::ClaimNames;
+    use zerodesk_events::DirectoryAction;
+    use zerodesk_workflow::{InMemory, Services};
 
     use super::*;
 
@@ -65,6 +33,7 @@ mod tests {
         App {
             services: Services::in_memory(),
             claim_names: ClaimNames::default(),
+            action: DirectoryAction::Reset,
         }
     }
 
@@ -87,30 +56,28 @@ mod tests {
     #[tokio::test]
     async fn refusals_carry_their_stable_codes_and_no_password() {
         let app = app().await;
-        let no_auth = handle(
-            &app,
-            request(|v| {
+        let no_auth = app
+            .handle_http(request(|v| {
                 v["requestContext"]
                     .as_object_mut()
                     .unwrap()
                     .remove("authorizer");
-            }),
-        )
-        .await;
+            }))
+            .await;
         assert_eq!(
             (no_auth.status().as_u16(), code(&no_auth).as_str()),
             (401, "unauthorized")
         );
-        let bad_id = handle(
-            &app,
-            request(|v| v["pathParameters"] = json!({"id": "not-a-ticket"})),
-        )
-        .await;
+        let bad_id = app
+            .handle_http(request(|v| {
+                v["pathParameters"] = json!({"id": "not-a-ticket"})
+            }))
+            .await;
         assert_eq!(
             (bad_id.status().as_u16(), code(&bad_id).as_str()),
             (404, "not_found")
         );
-        let unknown_tenant = handle(&app, request(|_| {})).await;
+        let unknown_tenant = app.handle_http(request(|_| {})).await;
         assert_eq!(
             (
                 unknown_tenant.status().as_u16(),

@@ -18,6 +18,7 @@ async fn main() -> Result<(), Error> {
     let app = Arc::new(handler::App {
         services,
         claim_names,
+        action: zerodesk_events::DirectoryAction::Unlock,
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let app = Arc::clone(&app);

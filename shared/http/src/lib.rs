@@ -5,12 +5,14 @@
 
 mod admin_errors;
 mod apigw;
+mod directory_action;
 mod error;
 mod request;
 mod serve;
 mod workflow_errors;
 
 pub use apigw::{is_http_event, request_from_event, response_to_event};
+pub use directory_action::{ActionFunction, EventError};
 pub use error::{ApiError, error_response, json_response};
 pub use request::{
     CallContext, MAX_BODY_BYTES, authenticate, correlation_id, json_body, path_param, query_param,

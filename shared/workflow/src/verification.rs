@@ -667,11 +667,9 @@ impl<P: Ports> Run<'_, P> {
     /// A wrong link secret or code; the fifth fails the verification.
     async fn wrong_answer(&self, record: &mut OwnerVerification) {
         let expected = VerificationRevision::of(record);
-        if record.record_wrong_answer() {
-            record.state = VerificationState::Pending;
-            self.fail(record, "too many wrong answers").await;
-            return;
-        }
+        // The count and, on the fifth, the failure go in one write against
+        // the stored revision (`close_verification` would expect the new count).
+        let failed = record.record_wrong_answer();
         if let Err(e) = self
             .services
             .verifications
@@ -679,6 +677,16 @@ impl<P: Ports> Run<'_, P> {
             .await
         {
             tracing::warn!(error = %e, "wrong answer not counted");
+        }
+        if failed {
+            self.publish_step(
+                record,
+                VerificationStep::Failed,
+                Some("too many wrong answers"),
+            )
+            .await;
+            self.escalate_ticket_of(record, "owner verification failed")
+                .await;
         }
     }
 
