@@ -36,6 +36,7 @@ pub(crate) fn flag_name(flag: RiskFlag) -> &'static str {
         RiskFlag::ProtectedAccount => "protected_account",
         RiskFlag::MultipleIssues => "multiple_issues",
         RiskFlag::NegatedRequest => "negated_request",
+        RiskFlag::MixedScript => "mixed_script",
     }
 }
 
