@@ -1,6 +1,6 @@
 //! Social-engineering signals: urgency, authority pressure, a new phone or
 //! number, an outside channel, sending the password elsewhere, skipping
-//! verification, turning MFA off. Each comes with the lexicon phrase that
+//! verification, turning MFA off, a word spelt in mixed scripts. Each comes with the lexicon phrase that
 //! raised it. Flags only; what they mean for the decision lives in `decide`.
 
 use zerodesk_domain::RiskFlag;
@@ -72,6 +72,16 @@ pub(crate) fn social_engineering(
             RiskFlag::SkipVerification,
             &format!("{} {}", a.phrase(), b.phrase()),
         ));
+    }
+    if let Some((a, b)) = ev.tokens.mixed_scripts {
+        out.push(Flagged {
+            flag: RiskFlag::MixedScript,
+            why: format!(
+                "risk mixed_script: a word mixes {} and {} letters",
+                a.name(),
+                b.name()
+            ),
+        });
     }
     let disable = ev
         .near(Term::Disable, Term::Mfa, 4)
