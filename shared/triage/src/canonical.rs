@@ -145,7 +145,12 @@ fn push_word(out: &mut String, word: &str) {
         !c.is_alphabetic() || script_of(c) == Some(Script::Latin) || latin_lookalike(c).is_some()
     });
     if readable_as_latin {
-        out.extend(compat.chars().map(|c| latin_lookalike(c).unwrap_or(c)).nfc());
+        out.extend(
+            compat
+                .chars()
+                .map(|c| latin_lookalike(c).unwrap_or(c))
+                .nfc(),
+        );
     } else {
         out.extend(compat.nfc());
     }
@@ -275,22 +280,32 @@ mod tests {
     #[test]
     fn ascii_text_is_borrowed_unchanged() {
         let c = canonical("Reset my password, URGENT.");
-        assert!(matches!(c.text, Cow::Borrowed("Reset my password, URGENT.")));
+        assert!(matches!(
+            c.text,
+            Cow::Borrowed("Reset my password, URGENT.")
+        ));
         assert_eq!(c.mixed_scripts, None);
     }
 
     #[test]
     fn full_width_forms_become_ascii() {
-        assert_eq!(text("\u{FF55}\u{FF52}\u{FF47}\u{FF45}\u{FF4E}\u{FF54}"), "urgent");
         assert_eq!(
-            text("\u{FF42}\u{FF4F}\u{FF42}\u{FF20}\u{FF44}\u{FF45}\u{FF4D}\u{FF4F}\u{FF0E}\u{FF45}\u{FF58}"),
+            text("\u{FF55}\u{FF52}\u{FF47}\u{FF45}\u{FF4E}\u{FF54}"),
+            "urgent"
+        );
+        assert_eq!(
+            text(
+                "\u{FF42}\u{FF4F}\u{FF42}\u{FF20}\u{FF44}\u{FF45}\u{FF4D}\u{FF4F}\u{FF0E}\u{FF45}\u{FF58}"
+            ),
             "bob@demo.ex"
         );
     }
 
     #[test]
     fn zero_width_characters_inside_words_are_removed() {
-        for zw in ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}'] {
+        for zw in [
+            '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
+        ] {
             assert_eq!(text(&format!("ur{zw}gent")), "urgent", "{:04X}", zw as u32);
         }
     }
@@ -301,7 +316,12 @@ mod tests {
             '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{2066}',
             '\u{2067}', '\u{2068}', '\u{2069}',
         ] {
-            assert_eq!(text(&format!("ur{bidi}gent")), "urgent", "{:04X}", bidi as u32);
+            assert_eq!(
+                text(&format!("ur{bidi}gent")),
+                "urgent",
+                "{:04X}",
+                bidi as u32
+            );
         }
     }
 
@@ -331,7 +351,10 @@ mod tests {
 
     #[test]
     fn accents_survive_and_compose() {
-        assert_eq!(text("contrasen\u{0303}a olvid\u{00E9}"), "contraseña olvidé");
+        assert_eq!(
+            text("contrasen\u{0303}a olvid\u{00E9}"),
+            "contraseña olvidé"
+        );
     }
 
     #[test]
@@ -352,9 +375,16 @@ mod tests {
 
     #[test]
     fn scripts_in_separate_words_or_common_signs_are_not_mixing() {
-        assert_eq!(canonical("Thanks, \u{0414}\u{043C}\u{0438}\u{0442}\u{0440}\u{0438}\u{0439}").mixed_scripts, None);
+        assert_eq!(
+            canonical("Thanks, \u{0414}\u{043C}\u{0438}\u{0442}\u{0440}\u{0438}\u{0439}")
+                .mixed_scripts,
+            None
+        );
         assert_eq!(canonical("500\u{00B5}s latency").mixed_scripts, None);
-        assert_eq!(canonical("caf\u{00E9} \u{FF55}rgent Windows\u{7248}").mixed_scripts, None);
+        assert_eq!(
+            canonical("caf\u{00E9} \u{FF55}rgent Windows\u{7248}").mixed_scripts,
+            None
+        );
     }
 
     #[test]
