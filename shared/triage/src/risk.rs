@@ -96,9 +96,12 @@ pub(crate) fn social_engineering(
     out
 }
 
-/// "not urgent", "no rush", "nicht dringend": urgency that is denied.
+/// "not urgent", "no rush", "nicht dringend": urgency that is denied. A
+/// denial that is itself denied ("not not urgent", "I wouldn't say it isn't
+/// urgent") leaves the urgency standing.
 fn denied(ev: &Evidence<'_>, u: &Occ) -> bool {
-    ev.just_before(Term::NotWord, u, 2).next().is_some()
+    let closest = ev.just_before(Term::NotWord, u, 2).max_by_key(|n| n.start);
+    closest.is_some_and(|n| ev.just_before(Term::NotWord, n, 4).next().is_none())
 }
 
 fn outside_channel(ev: &Evidence<'_>, emails: &Emails) -> Option<&'static str> {
