@@ -65,6 +65,9 @@ pub enum RiskFlag {
     ProtectedAccount,
     MultipleIssues,
     NegatedRequest,
+    /// A word mixes letters of two scripts (Latin and Cyrillic, say): a
+    /// look-alike spelling meant to slip past the text rules.
+    MixedScript,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

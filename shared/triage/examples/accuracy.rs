@@ -1,5 +1,5 @@
 //! Prints the accuracy tables of ACCURACY.md for the labelled ticket set,
-//! and with `--mismatches train|holdout|all` every ticket the classifier got
+//! and with `--mismatches <split>|all` every ticket the classifier got
 //! wrong in that split. `cargo run -p zerodesk-triage --release --example accuracy`
 
 use std::io::Write;

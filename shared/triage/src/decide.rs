@@ -16,7 +16,7 @@ use crate::risk::flag_name;
 pub const MIN_CONFIDENCE: f32 = 0.55;
 
 /// Flags that are signs of social engineering: any one sends the ticket to a human.
-const SOCIAL_ENGINEERING: [RiskFlag; 7] = [
+const SOCIAL_ENGINEERING: [RiskFlag; 8] = [
     RiskFlag::Urgency,
     RiskFlag::AuthorityPressure,
     RiskFlag::NewPhoneOrNumber,
@@ -24,6 +24,7 @@ const SOCIAL_ENGINEERING: [RiskFlag; 7] = [
     RiskFlag::SendPasswordElsewhere,
     RiskFlag::SkipVerification,
     RiskFlag::DisableMfa,
+    RiskFlag::MixedScript,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! docs/architecture.md section 4, and redaction of secrets in ticket text before storage.
 //! Pure functions: no I/O, no clock, no randomness, no model.
 
+mod canonical;
 mod classify;
 mod decide;
 mod evidence;

@@ -1,10 +1,13 @@
-//! Text normalisation for matching: lower-case, accents stripped, words split,
-//! sentence and clause boundaries kept, email addresses lifted out whole.
-//! Owns the only tokenizer; it never keeps or returns the raw ticket text.
+//! Text normalisation for matching: the canonical form of `canonical`, then
+//! lower-case, accents stripped, words split, sentence and clause boundaries
+//! kept, email addresses lifted out whole. Owns the only tokenizer; it never
+//! keeps or returns the raw ticket text.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use zerodesk_domain::AccountRef;
+
+use crate::canonical::{Script, canonical};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokKind {
@@ -27,6 +30,8 @@ pub(crate) struct Token {
 pub(crate) struct Tokens {
     pub toks: Vec<Token>,
     pub emails: Vec<AccountRef>,
+    /// The two scripts of the first word that mixes them, subject first.
+    pub mixed_scripts: Option<(Script, Script)>,
 }
 
 /// What `redact` leaves in place of a secret.
@@ -71,13 +76,18 @@ fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{02bc}' | '`' | '\u{00b4}')
 }
 
-/// Subject then body, as one stream; the subject is its own sentence.
+/// Subject then body, as one stream; the subject is its own sentence. Both
+/// are read in their canonical form (look-alikes and hidden characters
+/// undone); the caller's text is not changed.
 pub(crate) fn tokenize(subject: &str, body: &str) -> Tokens {
+    let subject = canonical(subject);
+    let body = canonical(body);
     let mut t = Tokenizer::default();
-    t.run(subject, true);
+    t.run(&subject.text, true);
     t.sentence += 1;
     t.clause += 1;
-    t.run(body, false);
+    t.run(&body.text, false);
+    t.out.mixed_scripts = subject.mixed_scripts.or(body.mixed_scripts);
     t.out
 }
 

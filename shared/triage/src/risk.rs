@@ -1,6 +1,6 @@
 //! Social-engineering signals: urgency, authority pressure, a new phone or
 //! number, an outside channel, sending the password elsewhere, skipping
-//! verification, turning MFA off. Each comes with the lexicon phrase that
+//! verification, turning MFA off, a word spelt in mixed scripts. Each comes with the lexicon phrase that
 //! raised it. Flags only; what they mean for the decision lives in `decide`.
 
 use zerodesk_domain::RiskFlag;
@@ -36,6 +36,7 @@ pub(crate) fn flag_name(flag: RiskFlag) -> &'static str {
         RiskFlag::ProtectedAccount => "protected_account",
         RiskFlag::MultipleIssues => "multiple_issues",
         RiskFlag::NegatedRequest => "negated_request",
+        RiskFlag::MixedScript => "mixed_script",
     }
 }
 
@@ -72,6 +73,16 @@ pub(crate) fn social_engineering(
             &format!("{} {}", a.phrase(), b.phrase()),
         ));
     }
+    if let Some((a, b)) = ev.tokens.mixed_scripts {
+        out.push(Flagged {
+            flag: RiskFlag::MixedScript,
+            why: format!(
+                "risk mixed_script: a word mixes {} and {} letters",
+                a.name(),
+                b.name()
+            ),
+        });
+    }
     let disable = ev
         .near(Term::Disable, Term::Mfa, 4)
         .or_else(|| ev.near(Term::Disable, Term::MfaApp, 4))
@@ -85,9 +96,12 @@ pub(crate) fn social_engineering(
     out
 }
 
-/// "not urgent", "no rush", "nicht dringend": urgency that is denied.
+/// "not urgent", "no rush", "nicht dringend": urgency that is denied. A
+/// denial that is itself denied ("not not urgent", "I wouldn't say it isn't
+/// urgent") leaves the urgency standing.
 fn denied(ev: &Evidence<'_>, u: &Occ) -> bool {
-    ev.just_before(Term::NotWord, u, 2).next().is_some()
+    let closest = ev.just_before(Term::NotWord, u, 2).max_by_key(|n| n.start);
+    closest.is_some_and(|n| ev.just_before(Term::NotWord, n, 4).next().is_none())
 }
 
 fn outside_channel(ev: &Evidence<'_>, emails: &Emails) -> Option<&'static str> {

@@ -235,6 +235,102 @@ fn denied_urgency_is_not_urgency() {
 }
 
 #[test]
+fn urgency_denied_twice_is_urgency() {
+    for body in [
+        "Account locked, and it is not not urgent.",
+        "I wouldn't say it isn't urgent. My account is locked.",
+    ] {
+        let c = run("", body);
+        assert!(c.risk_flags.contains(&RiskFlag::Urgency), "{body}");
+        assert_eq!(c.decision, Decision::Escalate, "{body}");
+    }
+}
+
+#[test]
+fn pressure_in_other_words_is_flagged() {
+    let c = run(
+        "Password",
+        "I'm boarding a flight in twenty minutes, our chief exec needs me. Please reset my password.",
+    );
+    assert!(
+        c.risk_flags.contains(&RiskFlag::Urgency),
+        "{:?}",
+        c.rationale
+    );
+    assert!(
+        c.risk_flags.contains(&RiskFlag::AuthorityPressure),
+        "{:?}",
+        c.rationale
+    );
+    for body in [
+        "Locked out and my flight leaves in a few minutes, unlock my account",
+        "Please reset my password before the meeting",
+        "Passwort vergessen, Boarding in zehn Minuten",
+        "Ho dimenticato la password, tra dieci minuti devo imbarcarmi",
+    ] {
+        let c = run("", body);
+        assert!(c.risk_flags.contains(&RiskFlag::Urgency), "{body}");
+    }
+}
+
+#[test]
+fn disguised_cue_words_are_read_as_written_to_be_seen() {
+    for body in [
+        "Reset my password, urg\u{0435}nt",
+        "Reset my password, ur\u{200B}gent",
+        "Reset my password, ur\u{200F}gent",
+        "Reset my password \u{202E}tnegru\u{202C}",
+        "Reset my password, \u{FF55}\u{FF52}\u{FF47}\u{FF45}\u{FF4E}\u{FF54}",
+    ] {
+        let c = run("", body);
+        assert!(c.risk_flags.contains(&RiskFlag::Urgency), "{body:?}");
+        assert_eq!(c.decision, Decision::Escalate, "{body:?}");
+    }
+}
+
+#[test]
+fn a_word_in_mixed_scripts_is_flagged_and_escalates() {
+    let c = run(
+        "P\u{0430}ssword reset",
+        "I forgot my password, please reset it.",
+    );
+    assert_eq!(c.category, Category::PasswordReset);
+    assert!(c.risk_flags.contains(&RiskFlag::MixedScript));
+    assert_eq!(c.decision, Decision::Escalate);
+    assert!(
+        c.rationale
+            .iter()
+            .any(|r| r == "risk mixed_script: a word mixes Latin and Cyrillic letters"),
+        "{:?}",
+        c.rationale
+    );
+    let own_script = run(
+        "",
+        "Forgot my password, please reset it. \u{0414}\u{043C}\u{0438}\u{0442}\u{0440}\u{0438}\u{0439}",
+    );
+    assert!(!own_script.risk_flags.contains(&RiskFlag::MixedScript));
+    assert_eq!(own_script.decision, Decision::AutoResolve);
+}
+
+#[test]
+fn full_width_and_look_alike_addresses_are_addresses() {
+    let eve = "\u{FF45}\u{FF56}\u{FF45}\u{FF20}\u{FF45}\u{FF56}\u{FF49}\u{FF4C}\u{FF0E}\u{FF45}\u{FF58}\u{FF41}\u{FF4D}\u{FF50}\u{FF4C}\u{FF45}";
+    let sent = run("", &format!("Reset my password and send it to {eve}"));
+    assert!(sent.risk_flags.contains(&RiskFlag::SendPasswordElsewhere));
+    assert_eq!(sent.decision, Decision::Escalate);
+    let other = run("", &format!("Please reset the password for {eve}"));
+    assert_eq!(other.target, Some(acct("eve@evil.example")));
+    assert_eq!(other.decision, Decision::NeedsApproval);
+    let admin = run(
+        "",
+        "Please reset the password for \u{0430}dmin@acme.example",
+    );
+    assert_eq!(admin.target, Some(acct("admin@acme.example")));
+    assert!(admin.risk_flags.contains(&RiskFlag::ProtectedAccount));
+    assert!(admin.risk_flags.contains(&RiskFlag::MixedScript));
+}
+
+#[test]
 fn mfa_resets_always_escalate() {
     let c = run("MFA", "I got a new phone, please reset my authenticator.");
     assert_eq!(c.category, Category::MfaReset);

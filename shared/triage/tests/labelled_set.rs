@@ -61,6 +61,26 @@ fn category_accuracy_meets_the_measured_bar() {
     assert!(labelled::share(&every, Outcome::category_ok) >= 0.97);
 }
 
+/// Look-alike letters, hidden characters, full-width text and paraphrased
+/// pressure (the `adversarial` split) end where a person would send them.
+#[test]
+fn disguised_tickets_are_decided_as_labelled() {
+    let all = outcomes();
+    let disguised: Vec<&Outcome> = all
+        .iter()
+        .filter(|o| o.ticket.split == "adversarial")
+        .collect();
+    assert!(disguised.len() >= 30, "{} tickets", disguised.len());
+    let wrong: Vec<&str> = disguised
+        .iter()
+        .filter(|o| !o.decision_ok())
+        .map(|o| o.ticket.id.as_str())
+        .collect();
+    assert!(wrong.is_empty(), "decided against the label: {wrong:?}");
+    let flags = labelled::share(&disguised, Outcome::flags_ok);
+    assert!(flags >= 0.9, "adversarial risk flags {flags:.3}");
+}
+
 #[test]
 fn decisions_flags_and_targets_meet_the_measured_bar() {
     let all = outcomes();

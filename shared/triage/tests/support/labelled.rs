@@ -99,7 +99,7 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
     let mut md = String::new();
     md.push_str("| split | tickets | category | decision | risk flags (exact set) | target | unsafe automations |\n");
     md.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
-    for name in ["train", "holdout", "fresh", "all"] {
+    for name in ["train", "holdout", "fresh", "adversarial", "all"] {
         let sel: Vec<&Outcome> = outcomes
             .iter()
             .filter(|o| name == "all" || o.ticket.split == name)
