@@ -224,20 +224,30 @@ impl<P: Ports> Run<'_, P> {
     ) -> Result<VerificationRequested, WorkflowError> {
         let category = category_of(self.action);
         let verifications = &self.services.verifications;
-        if let Some(existing) = verifications.get(&self.scope, &ticket.id, category).await? {
-            return if existing.is_open(self.services.clock.now()) {
-                Ok(VerificationRequested {
+        if let Some(mut existing) = verifications.get(&self.scope, &ticket.id, category).await? {
+            if existing.is_open(self.services.clock.now()) {
+                return Ok(VerificationRequested {
                     method: existing.method,
                     channel: existing.channel,
                     expires_at: existing.expires_at,
                     already_sent: true,
-                })
-            } else {
-                Err(WorkflowError::Escalated {
-                    reason: "owner verification is closed",
-                    provider_fault: false,
-                })
-            };
+                });
+            }
+            if existing.state == VerificationState::Pending {
+                // Expired without an answer: closed, escalated, the owner told.
+                self.close_verification(
+                    &mut existing,
+                    VerificationState::Expired,
+                    "verification expired",
+                )
+                .await;
+                self.escalate_ticket_of(&existing, "owner verification expired")
+                    .await;
+            }
+            return Err(WorkflowError::Escalated {
+                reason: "owner verification is closed",
+                provider_fault: false,
+            });
         }
         let found = async {
             let directory = self.load_credentials().await?;
@@ -576,7 +586,9 @@ impl<P: Ports> Services<P> {
             .await
             .map_err(VerifyRefusal::Unavailable)?;
         if !hashes_match(expected.as_bytes(), record.secret_mac.as_bytes()) {
-            run.wrong_answer(&mut record).await;
+            // Not counted: 256 random bits are not guessed, and counting
+            // would let anyone who knows a ticket id fail its owner's
+            // verification. Wrong codes (with the right link) count.
             return Err(VerifyRefusal::Invalid);
         }
         Ok((run, record))
@@ -700,10 +712,12 @@ impl<P: Ports> Run<'_, P> {
     /// Sends the push on the first call, polls it on later ones.
     async fn push_step(&self, record: &mut OwnerVerification) -> Result<PushResult, VerifyRefusal> {
         let factor = record.push_factor.clone().ok_or(VerifyRefusal::Invalid)?;
-        let directory = self
-            .load_credentials()
-            .await
-            .map_err(|_| VerifyRefusal::Escalated)?;
+        let directory = self.load_credentials().await.map_err(|_| {
+            VerifyRefusal::Unavailable(WorkflowError::Escalated {
+                reason: "directory credentials unavailable",
+                provider_fault: true,
+            })
+        })?;
         match record.push.clone() {
             None => {
                 let challenge = directory
@@ -722,7 +736,7 @@ impl<P: Ports> Run<'_, P> {
                     .verifications
                     .replace(&self.scope, record, expected)
                     .await
-                    .map_err(|_| VerifyRefusal::Invalid)?;
+                    .map_err(|e| VerifyRefusal::Unavailable(e.into()))?;
                 self.publish_step(record, VerificationStep::Sent, Some("push sent"))
                     .await;
                 Ok(PushResult::Waiting)
@@ -737,15 +751,6 @@ impl<P: Ports> Run<'_, P> {
     /// The owner is verified: close the verification (once), re-check the
     /// ticket, act, and tell the owner.
     async fn confirm(&self, mut record: OwnerVerification) -> Result<OwnerOutcome, VerifyRefusal> {
-        let expected = VerificationRevision::of(&record);
-        record.state = VerificationState::Confirmed;
-        self.services
-            .verifications
-            .replace(&self.scope, &record, expected)
-            .await
-            .map_err(|_| VerifyRefusal::Invalid)?;
-        self.publish_step(&record, VerificationStep::Succeeded, None)
-            .await;
         let ticket = self
             .services
             .tickets
@@ -760,6 +765,16 @@ impl<P: Ports> Run<'_, P> {
             }
             _ => return Err(VerifyRefusal::Invalid),
         };
+        // Single use: of two answers racing, only one moves it on.
+        let expected = VerificationRevision::of(&record);
+        record.state = VerificationState::Confirmed;
+        self.services
+            .verifications
+            .replace(&self.scope, &record, expected)
+            .await
+            .map_err(|_| VerifyRefusal::Invalid)?;
+        self.publish_step(&record, VerificationStep::Succeeded, None)
+            .await;
         let result = self.execute_verified(ticket, granted).await;
         let channels = self.channels_for_notice(&record.account).await;
         let account = mask_email(record.account.as_str());

@@ -612,6 +612,33 @@ async fn an_expired_link_is_refused_escalates_the_ticket_and_tells_the_owner() {
 }
 
 #[tokio::test]
+async fn an_unanswered_link_asked_again_after_expiry_escalates_and_tells_the_owner() {
+    let w = world().await;
+    let (alice, filed) = own_reset(&w, "alice@demo.example").await;
+    w.services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    w.services.clock.advance(Duration::minutes(16));
+    let again = w
+        .services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await;
+    assert!(
+        matches!(again, Err(WorkflowError::Escalated { .. })),
+        "{again:?}"
+    );
+    nothing_changed_at_the_directory(&w);
+    assert_eq!(stored(&w, &filed.id).await.state, TicketState::Escalated);
+    assert_eq!(
+        verification_state(&w, &filed.id).0,
+        VerificationState::Expired
+    );
+    assert!(steps(&w, &filed.id).contains(&VerificationStep::Expired));
+    assert_eq!(notices(&w, &filed.id).len(), 1, "the owner was told");
+}
+
+#[tokio::test]
 async fn foreign_tampered_and_other_tenant_links_get_one_and_the_same_refusal() {
     let w = world().await;
     let other = TenantId::parse("other").unwrap();
@@ -677,10 +704,18 @@ async fn foreign_tampered_and_other_tenant_links_get_one_and_the_same_refusal() 
         "no refusal sent anything"
     );
 
-    // Each foreign answer counted against the ticket it named, as the
-    // owner's own wrong answers do: two tries each, far from five.
-    assert_eq!(verification_state(&w, &mine.id).1, 2, "tampered twice");
-    assert_eq!(verification_state(&w, &theirs.id).1, 2, "foreign twice");
+    // A wrong link secret is never counted (only wrong codes are): nobody
+    // who merely knows a ticket id can fail its owner's verification.
+    assert_eq!(
+        verification_state(&w, &mine.id).1,
+        0,
+        "tampered links not counted"
+    );
+    assert_eq!(
+        verification_state(&w, &theirs.id).1,
+        0,
+        "foreign links not counted"
+    );
 
     let done = w
         .services
