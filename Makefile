@@ -4,12 +4,13 @@ SHELL := /bin/bash
 VENV := .venv
 MOTO := $(VENV)/bin/moto_server
 
-.PHONY: help run test venv fmt-check clippy unit infra-checks bench build-lambdas token
+.PHONY: help run test venv browser outbox fmt-check clippy unit infra-checks bench build-lambdas token
 
 help:
 	@echo "make run    - start the local stack (moto, fake directories, API on http://127.0.0.1:3000)"
 	@echo "make test   - install what tests need, check formatting, clippy -D warnings, run every test, lint the template"
 	@echo "make bench  - measure cold start, memory and binary size of every function"
+	@echo "make outbox - list the messages the running local stack sent (verification links, notices)"
 
 $(MOTO): infra/moto-requirements.txt
 	python3 -m venv $(VENV)
@@ -17,6 +18,18 @@ $(MOTO): infra/moto-requirements.txt
 	@touch $(MOTO)
 
 venv: $(MOTO)
+
+# The verification page is tested in a real headless browser: Debian's
+# Chromium and ChromeDriver (root, or sudo, installs them once).
+CHROMEDRIVER := /usr/bin/chromedriver
+$(CHROMEDRIVER):
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver \
+	  || { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; }
+
+browser: $(CHROMEDRIVER)
+
+outbox:
+	cargo run -q -p devstack -- outbox
 
 run: venv
 	cargo run -q -p devstack -- up
@@ -27,13 +40,13 @@ fmt-check:
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 
-unit: venv
+unit: venv browser
 	cargo test --workspace
 
 infra-checks:
 	bash infra/checks/run.sh
 
-test: venv fmt-check clippy infra-checks unit
+test: venv browser fmt-check clippy infra-checks unit
 
 bench:
 	bash infra/bench/run.sh

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod browser;
+
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
@@ -324,15 +326,73 @@ async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
     assert_eq!(status, 200, "{asked}");
     assert_eq!(asked["action"], "reset");
     assert_eq!(asked["account"], "a\u{2022}\u{2022}\u{2022}@demo.example");
-    let (status, done) = answer(json!({"step": "confirm", "token": token})).await;
-    assert_eq!(status, 200, "{done}");
-    assert_eq!(done["status"], "done");
-    assert_eq!(done["must_change_at_next_sign_in"], true);
-    let password = done["temporary_password"]
+    // The owner follows the link in a real browser and confirms.
+    let browser = browser::Browser::start(free_port()).await;
+    browser.open(&format!("{api}/verify#{token}")).await;
+    browser
+        .wait_for(
+            "return !document.getElementById('ask').hidden",
+            "the question",
+        )
+        .await;
+    assert_eq!(
+        browser.script("return location.hash").await,
+        "",
+        "the token left the address bar at once"
+    );
+    let question = browser
+        .script("return document.getElementById('what').textContent")
+        .await;
+    assert!(
+        question
+            .as_str()
+            .unwrap_or_default()
+            .contains("reset the password of a\u{2022}\u{2022}\u{2022}@demo.example"),
+        "{question}"
+    );
+    browser.click("#confirm").await;
+    browser
+        .wait_for(
+            "return !document.getElementById('secret').hidden",
+            "the password",
+        )
+        .await;
+    let password = browser
+        .script("return document.getElementById('password').textContent")
+        .await
         .as_str()
-        .expect("the password, once")
+        .unwrap_or_default()
         .to_owned();
-    assert!(password.len() >= 12);
+    assert!(password.len() >= 12, "{password}");
+    let page_text = browser.script("return document.body.innerText").await;
+    assert!(
+        page_text
+            .as_str()
+            .unwrap_or_default()
+            .contains("You must change it at next sign-in"),
+        "{page_text}"
+    );
+    // Neither a reload nor going back shows it again.
+    browser.reload().await;
+    browser
+        .wait_for(
+            "return document.getElementById('status').textContent.includes('Open the link')",
+            "the empty page after a reload",
+        )
+        .await;
+    let after_reload = browser.script("return document.body.innerText").await;
+    assert!(
+        !after_reload
+            .as_str()
+            .unwrap_or_default()
+            .contains(&password)
+    );
+    browser.back().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after_back = browser.script("return document.body.innerText").await;
+    assert!(!after_back.as_str().unwrap_or_default().contains(&password));
+    browser.quit().await;
+
     let replayed = answer(json!({"step": "confirm", "token": token})).await;
     assert_eq!(
         replayed, refused_unknown,
@@ -427,6 +487,30 @@ async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
         .await
         .unwrap();
     assert_eq!(foreign.status().as_u16(), 404);
+
+    // A second terminal lists the outbox: the link to the recovery
+    // address and the notice to the primary mailbox; so does the page.
+    let listed = Command::new(&stack.binary)
+        .args(["--state-dir", stack.state_dir.to_str().unwrap(), "outbox"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed.contains("email to alice.personal@mail.example"),
+        "{listed}"
+    );
+    assert!(listed.contains(&format!("{api}/verify#")), "{listed}");
+    assert!(listed.contains("email to alice@demo.example"), "{listed}");
+    let admin = state["admin_url"].as_str().unwrap();
+    let page = http
+        .get(format!("{admin}/outbox"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("<a href=\"{api}/verify#")), "{page}");
 
     // The schedule can be fired from a second terminal.
     let fired = Command::new(&stack.binary)

@@ -1,5 +1,6 @@
 //! The stack's own loopback endpoint for a second terminal: invoke a
-//! function now (`devstack invoke retention-purge`). It is not part of the
+//! function now (`devstack invoke retention-purge`), and the outbox of every
+//! message the stack sent (`/outbox`). It is not part of the
 //! HTTP API, has no route in the template, and listens on 127.0.0.1 only.
 
 use std::sync::Arc;
@@ -8,8 +9,9 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Html;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use zerodesk_template::ScheduleDef;
 
@@ -26,17 +28,34 @@ pub struct AdminFunction {
     pub schedule: Option<ScheduleDef>,
 }
 
-pub fn router(functions: Vec<AdminFunction>) -> Router {
+struct Admin {
+    functions: Vec<AdminFunction>,
+    moto_endpoint: String,
+}
+
+pub fn router(functions: Vec<AdminFunction>, moto_endpoint: String) -> Router {
     Router::new()
         .route("/invoke/{function}", post(invoke))
-        .with_state(Arc::new(functions))
+        .route("/outbox", get(outbox))
+        .with_state(Arc::new(Admin {
+            functions,
+            moto_endpoint,
+        }))
+}
+
+async fn outbox(State(admin): State<Arc<Admin>>) -> Response {
+    match crate::outbox::read(&admin.moto_endpoint).await {
+        Ok(messages) => Html(crate::outbox::as_html(&messages)).into_response(),
+        Err(_) => (StatusCode::BAD_GATEWAY, "the emulator did not answer").into_response(),
+    }
 }
 
 async fn invoke(
-    State(functions): State<Arc<Vec<AdminFunction>>>,
+    State(admin): State<Arc<Admin>>,
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
+    let functions = &admin.functions;
     let Some(f) = functions
         .iter()
         .find(|f| f.binary == name || f.logical_id == name)

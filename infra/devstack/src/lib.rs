@@ -18,6 +18,7 @@ pub mod banner;
 pub mod binaries;
 pub mod bridge;
 pub mod local;
+pub mod outbox;
 pub mod seed;
 pub mod stack;
 pub mod state;

@@ -63,6 +63,9 @@ enum Command {
         #[arg(long)]
         scope: Vec<String>,
     },
+    /// Print every email and text message the running stack sent
+    /// (verification links, codes, notices), oldest first.
+    Outbox,
     /// Invoke a function of the running stack now (e.g. retention-purge).
     Invoke {
         /// Binary (retention-purge) or logical id (RetentionPurgeFunction).
@@ -163,6 +166,7 @@ async fn main() -> ExitCode {
             }
         }
         Command::Invoke { function, event } => invoke(&state_dir, &function, event).await,
+        Command::Outbox => outbox(&state_dir).await,
     }
 }
 
@@ -206,6 +210,24 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+    }
+}
+
+async fn outbox(state_dir: &std::path::Path) -> ExitCode {
+    let state = match StackState::load(state_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string()),
+    };
+    match devstack::outbox::read(&state.moto_endpoint).await {
+        Ok(messages) => {
+            out(&devstack::outbox::as_text(&messages));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!(
+            "the emulator at {} does not answer: {}",
+            state.moto_endpoint,
+            chain(&e)
+        )),
     }
 }
 

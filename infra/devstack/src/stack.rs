@@ -337,8 +337,9 @@ impl Stack {
         self.state.admin_url = format!("http://127.0.0.1:{admin_port}");
         self.state.ports.push(admin_port);
         let mut stop = self.shutdown.subscribe();
+        let admin_router = crate::admin::router(admin_functions, self.state.moto_endpoint.clone());
         self.tasks.push(tokio::spawn(async move {
-            let _ = axum::serve(admin, crate::admin::router(admin_functions))
+            let _ = axum::serve(admin, admin_router)
                 .with_graceful_shutdown(async move { crate::stopped(&mut stop).await })
                 .await;
         }));
