@@ -29,7 +29,8 @@ use zerodesk_store::{
 };
 use zerodesk_testkit::{LocalAws, unique_tenant};
 use zerodesk_workflow::{
-    ActionResult, NewTicket, OwnerOutcome, Ports, Services, VerifyRefusal, WorkflowError,
+    ActionResult, NewTicket, OwnerOutcome, PageAnswer, Ports, Services, VerifyRefusal,
+    WorkflowError,
 };
 
 /// The deployed adapters (verifications in DynamoDB, keyed hashes by a KMS
@@ -220,7 +221,14 @@ async fn act(
     }
     let answered = w
         .services
-        .answer_verification(&latest_link(w), None, &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &latest_link(w),
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await;
     let scope = TenantScope::for_system_task(w.tenant.clone(), SystemTask::TenantLifecycle);
     let ticket = w.services.tickets.get(&scope, id).await.unwrap().unwrap();
@@ -425,7 +433,18 @@ async fn twenty_concurrent_answers_to_one_link_make_one_provider_reset() {
         let c = corr();
         let services = &w.services;
         let link = link.clone();
-        async move { services.answer_verification(&link, None, &c).await }
+        async move {
+            services
+                .answer_verification(
+                    &PageAnswer {
+                        token: &link,
+                        code: None,
+                        client: "192.0.2.1",
+                    },
+                    &c,
+                )
+                .await
+        }
     });
     let answered = futures::future::join_all(answers).await;
     let passwords = answered

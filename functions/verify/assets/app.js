@@ -11,7 +11,7 @@
   const WHAT = { reset: "reset the password of", unlock: "unlock" };
 
   function show(id) {
-    for (const s of ["ask", "push", "done"]) $(s).hidden = s !== id;
+    for (const s of ["ask", "report", "push", "done"]) $(s).hidden = s !== id;
   }
 
   function status(text) {
@@ -46,9 +46,15 @@
     const { status: code, json } = await post({ step: "describe", token });
     if (code !== 200) return invalid(json);
     const when = new Date(json.asked_at).toLocaleString();
-    $("what").textContent =
-      "Someone asked the helpdesk to " + WHAT[json.action] + " " + json.account +
-      " at " + when + " through " + json.intake + ". Was it you?";
+    const asked = "Someone asked the helpdesk to " + WHAT[json.action] + " " + json.account +
+      " at " + when + " through " + json.intake + ".";
+    if (json.report) {
+      $("report-what").textContent = asked + " If that wasn't you, report it.";
+      status("");
+      show("report");
+      return;
+    }
+    $("what").textContent = asked + " Was it you?";
     $("code-label").hidden = !json.needs_code;
     status("");
     show("ask");
@@ -88,6 +94,17 @@
     }
   }
 
+  async function report() {
+    if (!token) return;
+    $("not-me").disabled = true;
+    const { status: code, json } = await post({ step: "report", token });
+    if (code !== 200) return invalid(json);
+    token = null;
+    show("done");
+    status("");
+    $("done-text").textContent = json.message;
+  }
+
   async function copy() {
     try {
       await navigator.clipboard.writeText($("password").textContent);
@@ -98,6 +115,7 @@
   }
 
   $("confirm").addEventListener("click", confirm);
+  $("not-me").addEventListener("click", report);
   $("copy").addEventListener("click", copy);
   window.addEventListener("pageshow", (e) => {
     // Back/forward cache: never show a revealed password again.

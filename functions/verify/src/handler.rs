@@ -6,7 +6,7 @@
 //! the answer to the confirming request.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 use zerodesk_domain::{CorrelationId, VerificationMethod};
@@ -14,7 +14,9 @@ use zerodesk_events::DirectoryAction;
 use zerodesk_http::{
     ApiError, correlation_id, error_response, json_body, json_response, route_key,
 };
-use zerodesk_workflow::{OwnerOutcome, Ports, Services, VerificationSummary, VerifyRefusal};
+use zerodesk_workflow::{
+    OwnerOutcome, PageAnswer, Ports, Services, VerificationSummary, VerifyRefusal,
+};
 
 use crate::page::{APP_CSS, APP_JS, INDEX_HTML, asset, harden};
 
@@ -39,6 +41,8 @@ enum Step {
     Describe,
     /// The owner confirms (or polls a push).
     Confirm,
+    /// "This wasn't me", from a notice's link.
+    Report,
 }
 
 #[derive(Serialize)]
@@ -50,6 +54,7 @@ struct Asked<'a> {
     intake: &'a str,
     method: VerificationMethod,
     needs_code: bool,
+    report: bool,
 }
 
 impl<'a> From<&'a VerificationSummary> for Asked<'a> {
@@ -62,6 +67,7 @@ impl<'a> From<&'a VerificationSummary> for Asked<'a> {
             intake: &s.intake,
             method: s.method,
             needs_code: s.needs_code,
+            report: s.report,
         }
     }
 }
@@ -116,21 +122,43 @@ async fn answer<P: Ports>(app: &App<P>, req: &Request, corr: &CorrelationId) -> 
         Err(e) => return error_response(&e, corr),
     };
     let services = &app.services;
+    let client = client_address(req);
+    let page = PageAnswer {
+        token: &answer.token,
+        code: answer.code.as_deref(),
+        client: &client,
+    };
     match answer.step {
-        Step::Describe => match services.describe_verification(&answer.token, corr).await {
+        Step::Describe => match services.describe_verification(&page, corr).await {
             Ok(summary) => json_response(StatusCode::OK, &Asked::from(&summary), corr),
             Err(refusal) => refused(&refusal, corr),
         },
-        Step::Confirm => {
-            let code = answer.code.as_deref();
-            match services
-                .answer_verification(&answer.token, code, corr)
-                .await
-            {
-                Ok(outcome) => confirmed(outcome, corr),
-                Err(refusal) => refused(&refusal, corr),
-            }
+        Step::Confirm => match services.answer_verification(&page, corr).await {
+            Ok(outcome) => confirmed(outcome, corr),
+            Err(refusal) => refused(&refusal, corr),
+        },
+        Step::Report => match services.report_not_me(&page, corr).await {
+            Ok(_) => json_response(
+                StatusCode::OK,
+                &Status {
+                    status: "reported",
+                    number: None,
+                    message: "Thank you. You were signed out everywhere and your security team was alerted.",
+                },
+                corr,
+            ),
+            Err(refusal) => refused(&refusal, corr),
+        },
+    }
+}
+
+/// The client address API Gateway saw (`requestContext.http.sourceIp`).
+fn client_address(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.http.source_ip.clone().unwrap_or_default()
         }
+        _ => String::new(),
     }
 }
 
@@ -201,6 +229,14 @@ fn refused(refusal: &VerifyRefusal, corr: &CorrelationId) -> Response<Body> {
                 status: "escalated",
                 number: None,
                 message: "Nothing was changed automatically; your request was passed to the helpdesk.",
+            },
+            corr,
+        ),
+        VerifyRefusal::RateLimited {
+            retry_after_seconds,
+        } => error_response(
+            &ApiError::RateLimited {
+                retry_after_seconds: *retry_after_seconds,
             },
             corr,
         ),

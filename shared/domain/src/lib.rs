@@ -28,6 +28,6 @@ pub use scope::{ScopeOrigin, SystemTask, TenantScope};
 pub use tenant::{Tenant, TenantStatus};
 pub use ticket::{IllegalTransition, Ticket, TicketState};
 pub use verification::{
-    MAX_WRONG_ATTEMPTS, OwnerVerification, PushInFlight, VerificationState, VerifiedGrant,
-    mask_email, mask_phone,
+    MAX_WRONG_ATTEMPTS, NOT_ME_LINK_DAYS, NotMeLink, OwnerVerification, PushInFlight,
+    VerificationState, VerifiedGrant, mask_email, mask_phone,
 };

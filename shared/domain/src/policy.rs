@@ -149,6 +149,9 @@ pub struct TenantPolicy {
     pub rate_limits: RateLimits,
     #[serde(default)]
     pub owner_verification: OwnerVerificationPolicy,
+    /// Who is alerted when an account's owner reports "This wasn't me".
+    #[serde(default)]
+    pub security_contacts: BTreeSet<AccountRef>,
 }
 
 impl TenantPolicy {
@@ -198,6 +201,12 @@ impl TenantPolicy {
             1,
             10_000,
         )?;
+        if self.security_contacts.len() > 20 {
+            return Err(PolicyError::TooMany {
+                field: "security_contacts",
+                max: 20,
+            });
+        }
         let methods = &self.owner_verification.methods;
         let distinct: BTreeSet<_> = methods.iter().collect();
         if methods.is_empty() || methods.len() > 4 || distinct.len() != methods.len() {

@@ -71,6 +71,8 @@ impl TicketState {
                 | (AwaitingApproval, Escalated)
                 | (InProgress, Resolved)
                 | (InProgress, Escalated)
+                // The owner reported "This wasn't me": a security incident.
+                | (Resolved, Escalated)
         )
     }
 
@@ -133,6 +135,7 @@ mod tests {
             (AwaitingApproval, Escalated),
             (InProgress, Resolved),
             (InProgress, Escalated),
+            (Resolved, Escalated),
         ];
         for from in TicketState::ALL {
             for to in TicketState::ALL {
@@ -143,10 +146,15 @@ mod tests {
     }
 
     #[test]
-    fn terminal_states_go_nowhere() {
+    fn terminal_states_go_nowhere_but_a_reported_resolution_reopens_as_escalated() {
         for s in [Resolved, Escalated, Rejected] {
             assert!(s.is_terminal());
-            assert!(TicketState::ALL.iter().all(|to| !s.can_become(*to)));
+            let reopened = |to: &TicketState| s == Resolved && *to == Escalated;
+            assert!(
+                TicketState::ALL
+                    .iter()
+                    .all(|to| reopened(to) || !s.can_become(*to))
+            );
         }
     }
 }

@@ -83,7 +83,22 @@ pub struct OwnerVerification {
     pub push: Option<PushInFlight>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The "This wasn't me" link sent with the notices: its keyed hash,
+    /// until when it works, and whether it was used (it works once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_me: Option<NotMeLink>,
 }
+
+/// The "This wasn't me" link of a verification's notices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotMeLink {
+    pub secret_mac: String,
+    pub expires_at: DateTime<Utc>,
+    pub used: bool,
+}
+
+/// Days a "This wasn't me" link works.
+pub const NOT_ME_LINK_DAYS: i64 = 7;
 
 impl OwnerVerification {
     /// The message a keyed hash is taken over: the binding, then the secret.
@@ -194,6 +209,7 @@ mod tests {
             push: None,
             created_at: now,
             expires_at: now + chrono::Duration::minutes(15),
+            not_me: None,
         };
         assert!(v.is_open(now));
         for _ in 0..4 {

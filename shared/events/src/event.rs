@@ -251,6 +251,16 @@ pub struct OwnerNotified {
     pub channel: String,
 }
 
+/// The owner used "This wasn't me": sessions revoked at the provider, the
+/// ticket escalated as a security incident, the security contacts alerted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityIncidentReported {
+    pub ticket_id: TicketId,
+    pub action: DirectoryAction,
+    pub sessions_revoked: bool,
+    pub contacts_alerted: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfigChange {
@@ -292,6 +302,7 @@ pub enum EventPayload {
     TenantConfigChanged(TenantConfigChanged),
     OwnerVerificationChanged(OwnerVerificationChanged),
     OwnerNotified(OwnerNotified),
+    SecurityIncidentReported(SecurityIncidentReported),
 }
 
 macro_rules! payload_from {
@@ -304,7 +315,7 @@ macro_rules! payload_from {
 
         impl EventPayload {
             /// Every detail-type, as docs/conventions.md names them.
-            pub const DETAIL_TYPES: [&'static str; 11] = [$(stringify!($name)),*];
+            pub const DETAIL_TYPES: [&'static str; 12] = [$(stringify!($name)),*];
 
             pub fn detail_type(&self) -> &'static str {
                 match self {
@@ -339,7 +350,8 @@ payload_from!(
     TenantLifecycle,
     TenantConfigChanged,
     OwnerVerificationChanged,
-    OwnerNotified
+    OwnerNotified,
+    SecurityIncidentReported
 );
 
 impl EventPayload {
@@ -354,6 +366,7 @@ impl EventPayload {
             EventPayload::PlatformAccess(p) => p.ticket_id,
             EventPayload::OwnerVerificationChanged(p) => Some(p.ticket_id),
             EventPayload::OwnerNotified(p) => Some(p.ticket_id),
+            EventPayload::SecurityIncidentReported(p) => Some(p.ticket_id),
             EventPayload::TenantLifecycle(_) | EventPayload::TenantConfigChanged(_) => None,
         }
     }
@@ -653,6 +666,12 @@ mod tests {
                 ticket_id: ticket(),
                 notice: "action_done".into(),
                 channel: "b\u{2022}\u{2022}\u{2022}@demo.example".into(),
+            }),
+            event(SecurityIncidentReported {
+                ticket_id: ticket(),
+                action: DirectoryAction::Reset,
+                sessions_revoked: true,
+                contacts_alerted: 1,
             }),
         ]
     }

@@ -12,8 +12,8 @@ pub use event::{
     AccessDenied, ActionOutcome, Actor, ConfigChange, DecodeError, DirectoryAction,
     DirectoryActionIntent, DirectoryActionOutcome, DirectoryProvider, DomainEvent, EVENT_SOURCE,
     EncodeError, EventId, EventPayload, LifecycleChange, OwnerNotified, OwnerVerificationChanged,
-    PlatformAccess, SYSTEM_ROLE, TenantConfigChanged, TenantLifecycle, TicketCreated,
-    TicketStateChanged, TicketTriaged, VerificationStep,
+    PlatformAccess, SYSTEM_ROLE, SecurityIncidentReported, TenantConfigChanged, TenantLifecycle,
+    TicketCreated, TicketStateChanged, TicketTriaged, VerificationStep,
 };
 pub use eventbridge::{EventBridgePublisher, MAX_BATCH_ENTRIES};
 pub use publisher::{InMemoryPublisher, PublishError, Publisher};

@@ -240,6 +240,18 @@ pub fn draft_of(event: &DomainEvent, chain: ChainScope, salt: &Salt) -> AuditDra
             details.insert("channel".to_owned(), p.channel.clone());
             draft = draft.with_directory_action(p.action.as_str());
         }
+        EventPayload::SecurityIncidentReported(p) => {
+            draft.outcome = Some("security_incident".to_owned());
+            details.insert(
+                "sessions_revoked".to_owned(),
+                p.sessions_revoked.to_string(),
+            );
+            details.insert(
+                "contacts_alerted".to_owned(),
+                p.contacts_alerted.to_string(),
+            );
+            draft = draft.with_directory_action(p.action.as_str());
+        }
         EventPayload::OwnerNotified(p) => {
             draft.outcome = Some("notified".to_owned());
             details.insert("notice".to_owned(), p.notice.clone());

@@ -17,6 +17,8 @@ pub enum RateBucket {
     Account(AccountRef),
     /// Automated actions across the tenant.
     Tenant,
+    /// Answers to the verification page from one client address.
+    PageClient(String),
 }
 
 impl RateBucket {
@@ -24,6 +26,7 @@ impl RateBucket {
         match self {
             RateBucket::Account(a) => format!("account#{a}"),
             RateBucket::Tenant => "tenant".to_owned(),
+            RateBucket::PageClient(address) => format!("page-client#{address}"),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod actions;
 pub mod bundles;
 pub mod context;
 pub mod error;
+pub mod not_me;
 pub mod tickets;
 pub mod verification;
 pub mod view;
@@ -18,6 +19,10 @@ pub use bundles::{
 };
 pub use context::{Ports, Services};
 pub use error::WorkflowError;
+pub use not_me::NotMeReported;
 pub use tickets::{NewTicket, Rejection};
-pub use verification::{OwnerOutcome, VerificationRequested, VerificationSummary, VerifyRefusal};
+pub use verification::{
+    OwnerOutcome, PAGE_ANSWERS_PER_CLIENT_PER_HOUR, PageAnswer, VerificationRequested,
+    VerificationSummary, VerifyRefusal,
+};
 pub use view::{ActionView, TicketView, VerificationView};

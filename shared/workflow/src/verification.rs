@@ -17,22 +17,29 @@ use rand::rngs::OsRng;
 use zerodesk_crypto::{MacKey, hashes_match};
 use zerodesk_directory::{Directory, OwnerChannels, PushResult, TemporaryPassword};
 use zerodesk_domain::{
-    AccountRef, Clock, CorrelationId, OwnerVerification, PushInFlight, SystemTask, TenantId,
-    TenantScope, Ticket, TicketId, TicketState, VerificationMethod, VerificationState,
-    VerifiedGrant, mask_email, mask_phone,
+    AccountRef, Clock, CorrelationId, NOT_ME_LINK_DAYS, NotMeLink, OwnerVerification, PushInFlight,
+    SystemTask, TenantId, TenantScope, Ticket, TicketId, TicketState, VerificationMethod,
+    VerificationState, VerifiedGrant, mask_email, mask_phone,
 };
 use zerodesk_events::{
     Actor, DirectoryAction, OwnerNotified, OwnerVerificationChanged, VerificationStep,
 };
 use zerodesk_notify::{Message, Messenger, Recipient};
-use zerodesk_store::{StoreError, TicketStore, VerificationRevision, VerificationStore};
+use zerodesk_store::{
+    RateBucket, RateCounters, RateLimitError, StoreError, TicketStore, VerificationRevision,
+    VerificationStore,
+};
 
 use crate::access::ActionGrant;
 use crate::actions::{Run, category_of};
 use crate::context::{Ports, Services};
 use crate::error::WorkflowError;
 
+/// Answers the page takes from one client address per tenant and hour.
+pub const PAGE_ANSWERS_PER_CLIENT_PER_HOUR: u32 = 30;
+
 const LINK: &str = "link";
+pub(crate) const NOT_ME: &str = "not-me";
 const CODE: &str = "code";
 
 /// What the caller of a reset or unlock is told while the owner verifies.
@@ -55,6 +62,8 @@ pub struct VerificationSummary {
     pub intake: String,
     pub method: VerificationMethod,
     pub needs_code: bool,
+    /// A "This wasn't me" link: the page offers the report, not a confirmation.
+    pub report: bool,
 }
 
 /// The page's answer to a confirmation.
@@ -78,35 +87,67 @@ pub enum VerifyRefusal {
     Invalid,
     #[error("the request was passed to the helpdesk")]
     Escalated,
+    #[error("too many answers from this address; try again later")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("try again later")]
     Unavailable(#[source] WorkflowError),
 }
 
-/// The link's token: `<tenant>.<ticket>.<action>.<secret>`. The secret is
-/// 256 random bits; only its keyed hash is stored.
-struct LinkToken {
-    tenant: TenantId,
-    ticket: TicketId,
-    action: DirectoryAction,
-    secret: String,
+/// What the page sends: the link's token, the code (SMS), and the client
+/// address API Gateway saw, for the per-address limit. No `Debug`.
+pub struct PageAnswer<'a> {
+    pub token: &'a str,
+    pub code: Option<&'a str>,
+    pub client: &'a str,
 }
 
+/// The link's token: `<tenant>.<ticket>.<action>.<secret>`. The secret is
+/// 256 random bits; only its keyed hash is stored.
+pub(crate) struct LinkToken {
+    pub(crate) tenant: TenantId,
+    pub(crate) ticket: TicketId,
+    pub(crate) action: DirectoryAction,
+    pub(crate) purpose: LinkPurpose,
+    pub(crate) secret: String,
+}
+
+/// What a link is for: confirming the action, or reporting it was not the
+/// owner who asked (the link in the notices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkPurpose {
+    Confirm,
+    NotMe,
+}
+
+const NOT_ME_SUFFIX: &str = "-not-me";
+
 impl LinkToken {
-    fn issue(tenant: &TenantId, ticket: &TicketId, action: DirectoryAction) -> Self {
+    pub(crate) fn issue(
+        tenant: &TenantId,
+        ticket: &TicketId,
+        action: DirectoryAction,
+        purpose: LinkPurpose,
+    ) -> Self {
         let mut bytes = [0u8; 32];
         OsRng.fill(&mut bytes);
         Self {
             tenant: tenant.clone(),
             ticket: *ticket,
             action,
+            purpose,
             secret: URL_SAFE_NO_PAD.encode(bytes),
         }
     }
 
-    fn parse(raw: &str) -> Option<Self> {
+    pub(crate) fn parse(raw: &str) -> Option<Self> {
         let mut parts = raw.trim().rsplitn(4, '.');
         let secret = parts.next()?;
-        let action = match parts.next()? {
+        let named = parts.next()?;
+        let (action, purpose) = match named.strip_suffix(NOT_ME_SUFFIX) {
+            Some(action) => (action, LinkPurpose::NotMe),
+            None => (named, LinkPurpose::Confirm),
+        };
+        let action = match action {
             "reset" => DirectoryAction::Reset,
             "unlock" => DirectoryAction::Unlock,
             _ => return None,
@@ -117,13 +158,18 @@ impl LinkToken {
             tenant,
             ticket,
             action,
+            purpose,
             secret: secret.to_owned(),
         })
     }
 
-    fn expose(&self) -> String {
+    pub(crate) fn expose(&self) -> String {
+        let suffix = match self.purpose {
+            LinkPurpose::Confirm => "",
+            LinkPurpose::NotMe => NOT_ME_SUFFIX,
+        };
         format!(
-            "{}.{}.{}.{}",
+            "{}.{}.{}{suffix}.{}",
             self.tenant,
             self.ticket,
             self.action.as_str(),
@@ -278,7 +324,12 @@ impl<P: Ports> Run<'_, P> {
             }
         };
         let now = self.services.clock.now();
-        let link = LinkToken::issue(&self.scope.tenant().clone(), &ticket.id, self.action);
+        let link = LinkToken::issue(
+            &self.scope.tenant().clone(),
+            &ticket.id,
+            self.action,
+            LinkPurpose::Confirm,
+        );
         let code = (method == VerificationMethod::RecoverySms).then(six_digit_code);
         let mut record = OwnerVerification {
             tenant_id: self.scope.tenant().clone(),
@@ -301,6 +352,7 @@ impl<P: Ports> Run<'_, P> {
             state: VerificationState::Pending,
             wrong_attempts: 0,
             push: None,
+            not_me: None,
             created_at: now,
             expires_at: now
                 + Duration::minutes(i64::from(self.policy.owner_verification.expires_minutes)),
@@ -349,7 +401,7 @@ impl<P: Ports> Run<'_, P> {
         })
     }
 
-    async fn keyed_hash(
+    pub(crate) async fn keyed_hash(
         &self,
         record: &OwnerVerification,
         purpose: &str,
@@ -451,7 +503,7 @@ impl<P: Ports> Run<'_, P> {
     }
 
     /// Moves the ticket to escalated with `reason`; the caller's error.
-    async fn escalate(
+    pub(crate) async fn escalate(
         &self,
         ticket: &mut Ticket,
         reason: &'static str,
@@ -481,13 +533,23 @@ impl<P: Ports> Run<'_, P> {
         let verified_by = channel_for(record.method, channels)
             .map(|(_, r)| r)
             .unwrap_or(Recipient::Email(String::new()));
-        for to in notice_recipients(channels, &verified_by) {
+        let recipients = notice_recipients(channels, &verified_by);
+        if recipients.is_empty() {
+            return;
+        }
+        let not_me = match self.issue_not_me_link(record).await {
+            Some(url) => format!(
+                "If this wasn't you, open this link (it works once, for {NOT_ME_LINK_DAYS} days): \
+                 we sign you out everywhere and alert your security team.\n\n{url}"
+            ),
+            None => "If this wasn't you, contact your IT security team now.".to_owned(),
+        };
+        for to in recipients {
             let message = Message {
                 to: to.clone(),
                 subject: "What happened to your account".to_owned(),
                 body: format!(
-                    "{text}\n\nTicket {} came in through {} at {}.\n\
-                     If this wasn't you, contact your IT security team now.",
+                    "{text}\n\nTicket {} came in through {} at {}.\n\n{not_me}",
                     record.ticket_id,
                     record.intake,
                     record.created_at.format("%Y-%m-%d %H:%M UTC")
@@ -508,8 +570,37 @@ impl<P: Ports> Run<'_, P> {
         }
     }
 
+    /// A fresh "This wasn't me" link for the notices of `record`, its keyed
+    /// hash stored on the verification; `None` when it cannot be stored.
+    async fn issue_not_me_link(&self, record: &OwnerVerification) -> Option<String> {
+        let verifications = &self.services.verifications;
+        let mut stored = verifications
+            .get(&self.scope, &record.ticket_id, record.category)
+            .await
+            .ok()??;
+        let link = LinkToken::issue(
+            &stored.tenant_id,
+            &stored.ticket_id,
+            self.action,
+            LinkPurpose::NotMe,
+        );
+        let expected = VerificationRevision::of(&stored);
+        stored.not_me = Some(NotMeLink {
+            secret_mac: self.keyed_hash(&stored, NOT_ME, &link.secret).await.ok()?,
+            expires_at: self.services.clock.now() + Duration::days(NOT_ME_LINK_DAYS),
+            used: false,
+        });
+        match verifications.replace(&self.scope, &stored, expected).await {
+            Ok(()) => Some(format!("{}#{}", self.services.verify_page, link.expose())),
+            Err(e) => {
+                tracing::warn!(error = %e, "'this wasn't me' link not stored; notice sent without it");
+                None
+            }
+        }
+    }
+
     /// The owner's channels for a notice; none when the directory cannot say.
-    async fn channels_for_notice(&self, account: &AccountRef) -> OwnerChannels {
+    pub(crate) async fn channels_for_notice(&self, account: &AccountRef) -> OwnerChannels {
         match self.load_credentials().await {
             Ok(directory) => directory.owner_channels(account).await.unwrap_or_default(),
             Err(_) => OwnerChannels::default(),
@@ -527,7 +618,7 @@ fn intake_of(ticket: &Ticket) -> String {
 }
 
 impl<P: Ports> Services<P> {
-    fn owner_run(
+    pub(crate) fn owner_run(
         &self,
         tenant: &TenantId,
         action: DirectoryAction,
@@ -548,10 +639,12 @@ impl<P: Ports> Services<P> {
     /// wrong secret for a real verification counts as a wrong answer.
     async fn open_verification(
         &self,
-        token: &str,
+        page: &PageAnswer<'_>,
         correlation_id: &CorrelationId,
     ) -> Result<(Run<'_, P>, OwnerVerification), VerifyRefusal> {
-        let link = LinkToken::parse(token).ok_or(VerifyRefusal::Invalid)?;
+        let link = LinkToken::parse(page.token)
+            .filter(|l| l.purpose == LinkPurpose::Confirm)
+            .ok_or(VerifyRefusal::Invalid)?;
         let scope =
             TenantScope::for_system_task(link.tenant.clone(), SystemTask::OwnerVerification);
         let (_, policy) = match self.admit_scope(scope).await {
@@ -560,6 +653,7 @@ impl<P: Ports> Services<P> {
             Err(e) => return Err(VerifyRefusal::Unavailable(e)),
         };
         let run = self.owner_run(&link.tenant, link.action, correlation_id, policy);
+        run.count_page_answer(page.client).await?;
         let category = category_of(link.action);
         let mut record = self
             .verifications
@@ -597,17 +691,23 @@ impl<P: Ports> Services<P> {
     /// What the page shows for a link: what is asked, of whom, when, how.
     pub async fn describe_verification(
         &self,
-        token: &str,
+        page: &PageAnswer<'_>,
         correlation_id: &CorrelationId,
     ) -> Result<VerificationSummary, VerifyRefusal> {
-        let (run, record) = self.open_verification(token, correlation_id).await?;
+        let not_me = LinkToken::parse(page.token).is_some_and(|l| l.purpose == LinkPurpose::NotMe);
+        let (run, record) = if not_me {
+            self.open_not_me_link(page, correlation_id).await?
+        } else {
+            self.open_verification(page, correlation_id).await?
+        };
         Ok(VerificationSummary {
             action: run.action,
             account: mask_email(record.account.as_str()),
             asked_at: record.created_at,
             intake: record.intake.clone(),
             method: record.method,
-            needs_code: record.code_mac.is_some(),
+            needs_code: record.code_mac.is_some() && !not_me,
+            report: not_me,
         })
     }
 
@@ -616,13 +716,13 @@ impl<P: Ports> Services<P> {
     /// temporary password is returned here, once.
     pub async fn answer_verification(
         &self,
-        token: &str,
-        code: Option<&str>,
+        page: &PageAnswer<'_>,
         correlation_id: &CorrelationId,
     ) -> Result<OwnerOutcome, VerifyRefusal> {
-        let (run, mut record) = self.open_verification(token, correlation_id).await?;
+        let (run, mut record) = self.open_verification(page, correlation_id).await?;
         if let Some(expected) = record.code_mac.clone() {
-            let given = code
+            let given = page
+                .code
                 .map(str::trim)
                 .filter(|c| !c.is_empty())
                 .ok_or(VerifyRefusal::Invalid)?;
@@ -674,6 +774,26 @@ impl<P: Ports> Run<'_, P> {
              did not succeed. Nothing was changed; the request went to a person.",
         )
         .await;
+    }
+
+    /// Counts one answer from `client` against the tenant's page limit.
+    pub(crate) async fn count_page_answer(&self, client: &str) -> Result<(), VerifyRefusal> {
+        let bucket = RateBucket::PageClient(client.to_owned());
+        let now = self.services.clock.now();
+        match self
+            .services
+            .counters
+            .consume(&self.scope, &bucket, PAGE_ANSWERS_PER_CLIENT_PER_HOUR, now)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(RateLimitError::Limited {
+                retry_after_seconds,
+            }) => Err(VerifyRefusal::RateLimited {
+                retry_after_seconds,
+            }),
+            Err(RateLimitError::Store(e)) => Err(VerifyRefusal::Unavailable(e.into())),
+        }
     }
 
     /// A wrong link secret or code; the fifth fails the verification.
@@ -816,17 +936,39 @@ mod tests {
     fn a_token_round_trips_and_tampering_is_refused() {
         let tenant = TenantId::parse("demo").unwrap();
         let ticket = TicketId::generate();
-        let link = LinkToken::issue(&tenant, &ticket, DirectoryAction::Reset);
+        let link = LinkToken::issue(
+            &tenant,
+            &ticket,
+            DirectoryAction::Reset,
+            LinkPurpose::Confirm,
+        );
         let raw = link.expose();
         let parsed = LinkToken::parse(&raw).unwrap();
         assert_eq!(parsed.ticket, ticket);
         assert_eq!(parsed.secret, link.secret);
         assert!(LinkToken::parse(&raw.replace(".reset.", ".delete.")).is_none());
+        let not_me = LinkToken::issue(
+            &tenant,
+            &ticket,
+            DirectoryAction::Unlock,
+            LinkPurpose::NotMe,
+        );
+        let back = LinkToken::parse(&not_me.expose()).unwrap();
+        assert_eq!(
+            (back.purpose, back.action),
+            (LinkPurpose::NotMe, DirectoryAction::Unlock)
+        );
         assert!(LinkToken::parse(&raw[..raw.len() - 1]).is_none());
         assert!(LinkToken::parse("").is_none());
         assert_ne!(
             link.secret,
-            LinkToken::issue(&tenant, &ticket, DirectoryAction::Reset).secret
+            LinkToken::issue(
+                &tenant,
+                &ticket,
+                DirectoryAction::Reset,
+                LinkPurpose::Confirm
+            )
+            .secret
         );
     }
 

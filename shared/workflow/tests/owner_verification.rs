@@ -20,7 +20,7 @@ use zerodesk_events::{DirectoryAction, EventPayload, InMemoryPublisher, Verifica
 use zerodesk_notify::{Message, Recipient};
 use zerodesk_store::{MemoryTenants, TenantStore, TicketStore};
 use zerodesk_workflow::{
-    InMemory, NewTicket, OwnerOutcome, Services, VerifyRefusal, WorkflowError,
+    InMemory, NewTicket, OwnerOutcome, PageAnswer, Services, VerifyRefusal, WorkflowError,
 };
 
 /// The connection's API token: no log line may carry it.
@@ -339,7 +339,14 @@ async fn a_bot_filed_unlock_asks_the_owner_on_his_recovery_address_never_one_in_
 
     let summary = w
         .services
-        .describe_verification(&link, &corr())
+        .describe_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await
         .unwrap();
     assert_eq!(summary.action, DirectoryAction::Unlock);
@@ -350,7 +357,14 @@ async fn a_bot_filed_unlock_asks_the_owner_on_his_recovery_address_never_one_in_
 
     let done = w
         .services
-        .answer_verification(&link, None, &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await
         .unwrap();
     assert!(matches!(
@@ -411,7 +425,14 @@ async fn a_self_service_reset_returns_the_password_once_and_its_link_is_single_u
 
     let first = w
         .services
-        .answer_verification(&link, None, &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await
         .unwrap();
     let OwnerOutcome::Done {
@@ -431,9 +452,29 @@ async fn a_self_service_reset_returns_the_password_once_and_its_link_is_single_u
     assert_eq!(account.sessions_revoked, 1);
     assert_eq!(stored(&w, &filed.id).await.state, TicketState::Resolved);
 
-    let again = w.services.answer_verification(&link, None, &corr()).await;
+    let again = w
+        .services
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
+        .await;
     assert!(is_invalid(&again), "{again:?}");
-    let described = w.services.describe_verification(&link, &corr()).await;
+    let described = w
+        .services
+        .describe_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
+        .await;
     assert!(matches!(described, Err(VerifyRefusal::Invalid)));
     assert_eq!(
         w.directory.calls_to(MemoryOp::ResetPassword).len(),
@@ -467,13 +508,30 @@ async fn five_wrong_sms_codes_fail_the_verification_and_the_right_one_is_refused
     assert_eq!(w.services.messenger.sent().len(), 1, "the SMS only");
     assert!(
         w.services
-            .describe_verification(&link, &corr())
+            .describe_verification(
+                &PageAnswer {
+                    token: &link,
+                    code: None,
+                    client: "192.0.2.1"
+                },
+                &corr()
+            )
             .await
             .unwrap()
             .needs_code
     );
 
-    let missing = w.services.answer_verification(&link, None, &corr()).await;
+    let missing = w
+        .services
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
+        .await;
     assert!(is_invalid(&missing), "the link alone is not enough");
     assert_eq!(
         verification_state(&w, &filed.id),
@@ -484,7 +542,14 @@ async fn five_wrong_sms_codes_fail_the_verification_and_the_right_one_is_refused
     for attempt in 1..=4 {
         let r = w
             .services
-            .answer_verification(&link, Some(&wrong), &corr())
+            .answer_verification(
+                &PageAnswer {
+                    token: &link,
+                    code: Some(wrong.as_str()),
+                    client: "192.0.2.1",
+                },
+                &corr(),
+            )
             .await;
         assert!(is_invalid(&r), "attempt {attempt}: {r:?}");
         assert_eq!(
@@ -495,7 +560,14 @@ async fn five_wrong_sms_codes_fail_the_verification_and_the_right_one_is_refused
     }
     let fifth = w
         .services
-        .answer_verification(&link, Some(&wrong), &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: Some(wrong.as_str()),
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await;
     assert!(is_invalid(&fifth), "{fifth:?}");
     assert_eq!(
@@ -527,7 +599,14 @@ async fn five_wrong_sms_codes_fail_the_verification_and_the_right_one_is_refused
 
     let right = w
         .services
-        .answer_verification(&link, Some(&code), &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: Some(code.as_str()),
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await;
     assert!(is_invalid(&right), "{right:?}");
     nothing_changed_at_the_directory(&w);
@@ -563,7 +642,14 @@ async fn an_expired_link_is_refused_escalates_the_ticket_and_tells_the_owner() {
     w.services.clock.advance(Duration::minutes(14));
     assert!(
         w.services
-            .describe_verification(&link, &corr())
+            .describe_verification(
+                &PageAnswer {
+                    token: &link,
+                    code: None,
+                    client: "192.0.2.1"
+                },
+                &corr()
+            )
             .await
             .is_ok(),
         "still open at 14 minutes"
@@ -572,7 +658,17 @@ async fn an_expired_link_is_refused_escalates_the_ticket_and_tells_the_owner() {
         .clock
         .advance(Duration::minutes(1) + Duration::seconds(1));
 
-    let late = w.services.answer_verification(&link, None, &corr()).await;
+    let late = w
+        .services
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
+        .await;
     assert!(is_invalid(&late), "{late:?}");
     nothing_changed_at_the_directory(&w);
     let escalated = stored(&w, &filed.id).await;
@@ -589,7 +685,17 @@ async fn an_expired_link_is_refused_escalates_the_ticket_and_tells_the_owner() {
     assert!(notice.body.contains("Nothing was changed"));
     assert_eq!(notices(&w, &filed.id).len(), 1);
 
-    let again = w.services.answer_verification(&link, None, &corr()).await;
+    let again = w
+        .services
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
+        .await;
     assert!(is_invalid(&again));
     assert_eq!(
         steps(&w, &filed.id),
@@ -639,6 +745,141 @@ async fn an_unanswered_link_asked_again_after_expiry_escalates_and_tells_the_own
 }
 
 #[tokio::test]
+async fn one_client_address_is_limited_on_the_page_and_others_are_not() {
+    let w = world().await;
+    let (alice, filed) = own_reset(&w, "alice@demo.example").await;
+    w.services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    let link = link_in(&only_message_to(&w, &email("alice.home@mail.example")));
+    let guess = format!("{}x", &link[..link.len() - 1]);
+    let from = |client| PageAnswer {
+        token: &guess,
+        code: None,
+        client,
+    };
+    for _ in 0..zerodesk_workflow::PAGE_ANSWERS_PER_CLIENT_PER_HOUR {
+        let r = w
+            .services
+            .answer_verification(&from("198.51.100.7"), &corr())
+            .await;
+        assert!(is_invalid(&r), "{r:?}");
+    }
+    let limited = w
+        .services
+        .answer_verification(&from("198.51.100.7"), &corr())
+        .await;
+    assert!(
+        matches!(limited, Err(VerifyRefusal::RateLimited { .. })),
+        "{limited:?}"
+    );
+    let owner = PageAnswer {
+        token: &link,
+        code: None,
+        client: "192.0.2.1",
+    };
+    let done = w.services.answer_verification(&owner, &corr()).await;
+    assert!(
+        matches!(done, Ok(OwnerOutcome::Done { .. })),
+        "another address is not limited: {done:?}"
+    );
+}
+
+#[tokio::test]
+async fn this_wasnt_me_signs_the_owner_out_reopens_the_ticket_and_alerts_security_once() {
+    let mut with_contacts = policy(&[]);
+    with_contacts.security_contacts = [AccountRef::parse("soc@demo.example").unwrap()].into();
+    let w = world_with(with_contacts).await;
+    let (alice, filed) = own_reset(&w, "alice@demo.example").await;
+    w.services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    let link = link_in(&only_message_to(&w, &email("alice.home@mail.example")));
+    let owner = |token| PageAnswer {
+        token,
+        code: None,
+        client: "192.0.2.1",
+    };
+    w.services
+        .answer_verification(&owner(&link), &corr())
+        .await
+        .unwrap();
+    assert_eq!(stored(&w, &filed.id).await.state, TicketState::Resolved);
+    let revoked_by_reset = w
+        .directory
+        .account("alice@demo.example")
+        .unwrap()
+        .sessions_revoked;
+
+    // The notice to the primary mailbox carries the report link.
+    let notice = only_message_to(&w, &email("alice@demo.example"));
+    let not_me = link_in(&notice);
+    assert!(not_me.contains(".reset-not-me."), "{not_me}");
+    // It is no confirmation link, and a confirmation link is no report.
+    assert!(is_invalid(
+        &w.services
+            .answer_verification(&owner(&not_me), &corr())
+            .await
+    ));
+    let described = w
+        .services
+        .describe_verification(&owner(&not_me), &corr())
+        .await
+        .unwrap();
+    assert!(described.report);
+
+    let reported = w
+        .services
+        .report_not_me(&owner(&not_me), &corr())
+        .await
+        .unwrap();
+    assert!(reported.sessions_revoked);
+    assert_eq!(reported.contacts_alerted, 1);
+    let alice_now = w.directory.account("alice@demo.example").unwrap();
+    assert_eq!(alice_now.sessions_revoked, revoked_by_reset + 1);
+    let reopened = stored(&w, &filed.id).await;
+    assert_eq!(reopened.state, TicketState::Escalated);
+    assert!(reopened.reason.unwrap().starts_with("security incident"));
+    let alert = only_message_to(&w, &email("soc@demo.example"));
+    assert!(alert.subject.starts_with("Security incident"));
+    assert_eq!(w.events.of_type("SecurityIncidentReported").len(), 1);
+
+    // Once only; and it expires after seven days.
+    let again = w.services.report_not_me(&owner(&not_me), &corr()).await;
+    assert!(matches!(again, Err(VerifyRefusal::Invalid)), "{again:?}");
+    assert_eq!(w.events.of_type("SecurityIncidentReported").len(), 1);
+}
+
+#[tokio::test]
+async fn a_this_wasnt_me_link_expires_after_seven_days() {
+    let w = world().await;
+    let (alice, filed) = own_reset(&w, "alice@demo.example").await;
+    w.services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    let link = link_in(&only_message_to(&w, &email("alice.home@mail.example")));
+    let owner = |token| PageAnswer {
+        token,
+        code: None,
+        client: "192.0.2.1",
+    };
+    w.services
+        .answer_verification(&owner(&link), &corr())
+        .await
+        .unwrap();
+    let not_me = link_in(&only_message_to(&w, &email("alice@demo.example")));
+    w.services
+        .clock
+        .advance(Duration::days(7) + Duration::minutes(1));
+    let late = w.services.report_not_me(&owner(&not_me), &corr()).await;
+    assert!(matches!(late, Err(VerifyRefusal::Invalid)), "{late:?}");
+    assert_eq!(stored(&w, &filed.id).await.state, TicketState::Resolved);
+}
+
+#[tokio::test]
 async fn foreign_tampered_and_other_tenant_links_get_one_and_the_same_refusal() {
     let w = world().await;
     let other = TenantId::parse("other").unwrap();
@@ -685,13 +926,33 @@ async fn foreign_tampered_and_other_tenant_links_get_one_and_the_same_refusal() 
         &as_unlock,
         &garbage,
     ] {
-        let answered = w.services.answer_verification(token, None, &corr()).await;
+        let answered = w
+            .services
+            .answer_verification(
+                &PageAnswer {
+                    token,
+                    code: None,
+                    client: "192.0.2.1",
+                },
+                &corr(),
+            )
+            .await;
         let Err(refusal) = answered else {
             panic!("{token} was accepted");
         };
         assert!(matches!(refusal, VerifyRefusal::Invalid), "{token}");
         assert_eq!(refusal.to_string(), expected, "{token}");
-        let described = w.services.describe_verification(token, &corr()).await;
+        let described = w
+            .services
+            .describe_verification(
+                &PageAnswer {
+                    token,
+                    code: None,
+                    client: "192.0.2.1",
+                },
+                &corr(),
+            )
+            .await;
         let Err(refusal) = described else {
             panic!("{token} was described");
         };
@@ -719,7 +980,14 @@ async fn foreign_tampered_and_other_tenant_links_get_one_and_the_same_refusal() 
 
     let done = w
         .services
-        .answer_verification(&link, None, &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await
         .unwrap();
     assert!(matches!(
@@ -759,7 +1027,14 @@ async fn push_reset() -> (World, TicketId, String) {
     );
     let first = w
         .services
-        .answer_verification(&link, None, &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await
         .unwrap();
     assert!(
@@ -781,7 +1056,14 @@ async fn an_approved_okta_push_resets_and_returns_the_password() {
     let (w, id, link) = push_reset().await;
     let polled = w
         .services
-        .answer_verification(&link, None, &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await
         .unwrap();
     assert!(matches!(polled, OwnerOutcome::PushWaiting { .. }));
@@ -799,7 +1081,14 @@ async fn an_approved_okta_push_resets_and_returns_the_password() {
         .answer_push("olga@demo.example", PushResult::Approved);
     let done = w
         .services
-        .answer_verification(&link, None, &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await
         .unwrap();
     let OwnerOutcome::Done {
@@ -830,7 +1119,17 @@ async fn a_denied_or_unanswered_okta_push_escalates_and_changes_nothing() {
     for answer in [PushResult::Rejected, PushResult::TimedOut] {
         let (w, id, link) = push_reset().await;
         w.directory.answer_push("olga@demo.example", answer);
-        let r = w.services.answer_verification(&link, None, &corr()).await;
+        let r = w
+            .services
+            .answer_verification(
+                &PageAnswer {
+                    token: &link,
+                    code: None,
+                    client: "192.0.2.1",
+                },
+                &corr(),
+            )
+            .await;
         assert!(
             matches!(r, Err(VerifyRefusal::Escalated)),
             "{answer:?}: {r:?}"
@@ -859,7 +1158,17 @@ async fn a_denied_or_unanswered_okta_push_escalates_and_changes_nothing() {
 
         w.directory
             .answer_push("olga@demo.example", PushResult::Approved);
-        let later = w.services.answer_verification(&link, None, &corr()).await;
+        let later = w
+            .services
+            .answer_verification(
+                &PageAnswer {
+                    token: &link,
+                    code: None,
+                    client: "192.0.2.1",
+                },
+                &corr(),
+            )
+            .await;
         assert!(is_invalid(&later), "{answer:?}: a closed push stays closed");
         nothing_changed_at_the_directory(&w);
     }
@@ -911,7 +1220,14 @@ async fn an_approved_reset_asks_the_target_and_only_the_target_gets_the_password
     let link = link_in(&sent[0]);
     let done = w
         .services
-        .answer_verification(&link, None, &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await
         .unwrap();
     let OwnerOutcome::Done {
@@ -991,12 +1307,26 @@ async fn no_password_link_secret_or_code_is_published_stored_or_logged() {
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 7) % 1_000_000);
     assert!(is_invalid(
         &w.services
-            .answer_verification(&link, Some(&wrong), &corr())
+            .answer_verification(
+                &PageAnswer {
+                    token: &link,
+                    code: Some(wrong.as_str()),
+                    client: "192.0.2.1"
+                },
+                &corr()
+            )
             .await
     ));
     let done = w
         .services
-        .answer_verification(&link, Some(&code), &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &link,
+                code: Some(code.as_str()),
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await
         .unwrap();
     let OwnerOutcome::Done {

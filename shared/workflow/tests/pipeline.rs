@@ -19,7 +19,8 @@ use zerodesk_events::{DirectoryAction, InMemoryPublisher};
 use zerodesk_store::TicketStore;
 use zerodesk_store::{MemoryTenants, TenantStore};
 use zerodesk_workflow::{
-    ActionResult, InMemory, NewTicket, OwnerOutcome, Services, VerifyRefusal, WorkflowError,
+    ActionResult, InMemory, NewTicket, OwnerOutcome, PageAnswer, Services, VerifyRefusal,
+    WorkflowError,
 };
 
 /// A PEM-shaped key (the in-memory directory never parses it) that no log line may carry.
@@ -186,7 +187,14 @@ fn latest_link(w: &World) -> String {
 async fn confirm_as_owner(w: &World, id: &TicketId) -> Result<ActionResult, WorkflowError> {
     let answered = w
         .services
-        .answer_verification(&latest_link(w), None, &corr())
+        .answer_verification(
+            &PageAnswer {
+                token: &latest_link(w),
+                code: None,
+                client: "192.0.2.1",
+            },
+            &corr(),
+        )
         .await;
     let scope = TenantScope::for_system_task(w.tenant.clone(), SystemTask::TenantLifecycle);
     let ticket = w.services.tickets.get(&scope, id).await.unwrap().unwrap();
@@ -523,7 +531,18 @@ async fn twenty_concurrent_requests_send_one_challenge_and_twenty_answers_make_o
         let c = corr();
         let services = &w.services;
         let link = link.clone();
-        async move { services.answer_verification(&link, None, &c).await }
+        async move {
+            services
+                .answer_verification(
+                    &PageAnswer {
+                        token: &link,
+                        code: None,
+                        client: "192.0.2.1",
+                    },
+                    &c,
+                )
+                .await
+        }
     });
     let answered = futures::future::join_all(answers).await;
     let passwords = answered
