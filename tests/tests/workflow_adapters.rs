@@ -531,3 +531,109 @@ async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
     assert!(user.must_change_password);
     assert_eq!(user.password.as_deref(), Some(password.expose()));
 }
+
+/// The locked-out user with no token, end to end on the deployed adapters
+/// and the fake Google directory: the email intake bot files, the link goes
+/// to the recovery address the directory holds, the owner confirms, the
+/// fake sees a forced change and revoked sessions, the notice carries
+/// "This wasn't me", and using it signs the owner out again and reopens
+/// the ticket as a security incident.
+#[tokio::test]
+async fn a_bot_filed_reset_reaches_the_owner_only_and_this_wasnt_me_reopens_it() {
+    let w = world().await;
+    let bot = Principal {
+        subject: "svc-email-intake".to_owned(),
+        email: None,
+        role: Role::AutomationService,
+        scope: PrincipalScope::Tenant(w.tenant.clone()),
+    };
+    let filed = w
+        .services
+        .file_ticket(
+            &bot,
+            &corr(),
+            NewTicket {
+                subject: "Forgot my password".into(),
+                body: "I forgot my password, please reset it".into(),
+                requester: Some("alice@demo.example".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(filed.classification.decision, Decision::AutoResolve);
+    let asked = w
+        .services
+        .run_action_from_event(w.tenant.clone(), &corr(), &filed.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    assert!(asked.awaiting_owner.is_some());
+    assert!(
+        w.google.calls_to("users.update").is_empty(),
+        "nothing acted yet"
+    );
+    let sent = w.services.messenger.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].to,
+        zerodesk_notify::Recipient::Email("alice.personal@mail.example".into()),
+        "the recovery address the fake directory holds"
+    );
+    let link = latest_link(&w);
+    let owner = |token| PageAnswer {
+        token,
+        code: None,
+        client: "192.0.2.1",
+    };
+    let done = w
+        .services
+        .answer_verification(&owner(&link), &corr())
+        .await
+        .unwrap();
+    let OwnerOutcome::Done {
+        temporary_password: Some(password),
+        ..
+    } = done
+    else {
+        panic!("no password for the owner")
+    };
+    let user = w.google.user("alice@demo.example").unwrap();
+    assert!(user.must_change_password);
+    assert_eq!(
+        user.password.as_deref(),
+        Some(sha1_hex(password.expose()).as_str())
+    );
+    assert_eq!(user.sessions_revoked, 1);
+
+    let notice = w.services.messenger.sent().last().cloned().unwrap();
+    assert_eq!(
+        notice.to,
+        zerodesk_notify::Recipient::Email("alice@demo.example".into()),
+        "the notice goes to the other mailbox"
+    );
+    let not_me = latest_link(&w);
+    let reported = w
+        .services
+        .report_not_me(&owner(&not_me), &corr())
+        .await
+        .unwrap();
+    assert!(reported.sessions_revoked);
+    assert_eq!(
+        w.google
+            .user("alice@demo.example")
+            .unwrap()
+            .sessions_revoked,
+        2
+    );
+    let scope = TenantScope::for_system_task(w.tenant.clone(), SystemTask::TenantLifecycle);
+    let ticket = w
+        .services
+        .tickets
+        .get(&scope, &filed.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ticket.state, TicketState::Escalated);
+    assert_eq!(w.events.of_type("SecurityIncidentReported").len(), 1);
+    let published = format!("{:?}", w.events.events());
+    assert!(!published.contains(password.expose()));
+}
