@@ -21,7 +21,7 @@ use zerodesk_domain::{
     TicketState,
 };
 use zerodesk_events::{DirectoryAction, InMemoryPublisher};
-use zerodesk_fakes::{FakeGoogle, FakeGraph, Fault, demo_seed};
+use zerodesk_fakes::{FakeGoogle, FakeGraph, FakeOkta, Fault, PushAnswer, demo_seed};
 use zerodesk_notify::MemoryOutbox;
 use zerodesk_store::{
     DynamoIdempotency, DynamoRateLimits, DynamoTenants, DynamoTickets, DynamoVerifications,
@@ -69,6 +69,7 @@ struct World {
     events: InMemoryPublisher,
     google: FakeGoogle,
     graph: FakeGraph,
+    okta: FakeOkta,
     tenant: TenantId,
 }
 
@@ -76,6 +77,7 @@ struct World {
 enum Connected {
     Google,
     Graph,
+    Okta,
 }
 
 fn person(tenant: &TenantId, role: Role, email: &str) -> Principal {
@@ -111,9 +113,11 @@ async fn world_connected(policy: TenantPolicy, timeout: Duration, connected: Con
 
     let google = FakeGoogle::start(demo_seed()).await.unwrap();
     let graph = FakeGraph::start(demo_seed()).await.unwrap();
+    let okta = FakeOkta::start(demo_seed()).await.unwrap();
     let credentials = match connected {
         Connected::Google => google.credentials_json("demo.example"),
         Connected::Graph => graph.credentials_json("demo.example"),
+        Connected::Okta => okta.api_token_credentials_json("demo.example"),
     }
     .unwrap()
     .to_string();
@@ -167,6 +171,7 @@ async fn world_connected(policy: TenantPolicy, timeout: Duration, connected: Con
         events,
         google,
         graph,
+        okta,
         tenant,
     }
 }
@@ -636,4 +641,86 @@ async fn a_bot_filed_reset_reaches_the_owner_only_and_this_wasnt_me_reopens_it()
     assert_eq!(w.events.of_type("SecurityIncidentReported").len(), 1);
     let published = format!("{:?}", w.events.events());
     assert!(!published.contains(password.expose()));
+}
+
+/// The owner answers the link and the Okta Verify push the page sends,
+/// polling as the page does.
+async fn answer_with_push(w: &World, link: &str) -> Result<OwnerOutcome, VerifyRefusal> {
+    let page = PageAnswer {
+        token: link,
+        code: None,
+        client: "192.0.2.1",
+    };
+    for _ in 0..10 {
+        match w.services.answer_verification(&page, &corr()).await {
+            Ok(OwnerOutcome::PushWaiting { number }) => {
+                assert!(number.is_some(), "a number challenge");
+            }
+            other => return other,
+        }
+    }
+    panic!("the push was never answered")
+}
+
+#[tokio::test]
+async fn okta_verify_push_approved_resets_and_denied_or_timed_out_changes_nothing() {
+    let mut policy = automating_policy();
+    policy.owner_verification.methods = vec![zerodesk_domain::VerificationMethod::OktaPush];
+    policy.rate_limits.per_account_per_hour = 10;
+    let w = world_connected(policy, Duration::from_secs(5), Connected::Okta).await;
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let file = || async {
+        w.services
+            .file_ticket(
+                &alice,
+                &corr(),
+                ticket("Forgot my password", "I forgot my password"),
+            )
+            .await
+            .unwrap()
+    };
+
+    for answer in [PushAnswer::Deny, PushAnswer::TimeOut] {
+        w.okta.answer_pushes("alice@demo.example", answer);
+        let filed = file().await;
+        let asked = w
+            .services
+            .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+            .await
+            .unwrap();
+        assert_eq!(asked.awaiting_owner.unwrap().channel, "Okta Verify");
+        let refused = answer_with_push(&w, &latest_link(&w)).await;
+        assert!(
+            matches!(refused, Err(VerifyRefusal::Escalated)),
+            "{answer:?}: {refused:?}"
+        );
+        let stored = w.services.get_ticket(&alice, &filed.id).await.unwrap();
+        assert_eq!(stored.state, TicketState::Escalated, "{answer:?}");
+        assert!(
+            w.okta.calls_to("lifecycle.expire_password").is_empty(),
+            "{answer:?}: nothing changed at the directory"
+        );
+    }
+
+    w.okta
+        .answer_pushes("alice@demo.example", PushAnswer::Approve);
+    let filed = file().await;
+    w.services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    let done = answer_with_push(&w, &latest_link(&w)).await.unwrap();
+    assert!(matches!(
+        done,
+        OwnerOutcome::Done {
+            temporary_password: Some(_),
+            ..
+        }
+    ));
+    assert!(
+        w.okta
+            .user("alice@demo.example")
+            .unwrap()
+            .must_change_password
+    );
 }

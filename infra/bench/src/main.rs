@@ -12,10 +12,11 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const FUNCTIONS: [&str; 6] = [
+const FUNCTIONS: [&str; 7] = [
     "tickets",
     "reset",
     "unlock",
+    "verify",
     "audit-write",
     "retention-purge",
     "admin",
@@ -65,6 +66,15 @@ fn measure(binary: &PathBuf, name: &str) -> Result<Sample, String> {
         .env("AUDIT_TABLE", "a")
         .env("IDEMPOTENCY_TABLE", "i")
         .env("KMS_KEY_ID", "alias/zerodesk-bench")
+        .env(
+            "VERIFICATION_MAC_KEY_ID",
+            "alias/zerodesk-bench-verification",
+        )
+        .env("NOTICE_SENDER", "helpdesk@zerodesk.example")
+        .env(
+            "VERIFY_PAGE_URL",
+            "https://helpdesk.zerodesk.example/verify",
+        )
         .env(
             "TENANT_ACCESS_ROLE_ARN",
             "arn:aws:iam::123456789012:role/zerodesk-bench-tenant-access",
