@@ -1,32 +1,15 @@
-//! unlock: wiring only. One entry point serves both the HTTP route and the
-//! EventBridge rule; configuration from the environment (fail closed).
+//! unlock: wiring only. The shared directory-action function for account
+//! unlocks: the HTTP route and the EventBridge rule for auto_resolve triage.
 
+// The deployed adapters' nested futures are deeper than the default limit.
 #![recursion_limit = "256"]
 
-use std::sync::Arc;
+use zerodesk_events::DirectoryAction;
 
-use lambda_http::lambda_runtime::{self, LambdaEvent};
-use lambda_http::{Error, service_fn};
-use zerodesk_workflow::Services;
-
+#[cfg(test)]
 mod handler;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    zerodesk_telemetry::init("unlock");
-    let (services, claim_names) = Services::from_env("unlock").await?;
-    let app = Arc::new(handler::App {
-        services,
-        claim_names,
-        action: zerodesk_events::DirectoryAction::Unlock,
-    });
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let app = Arc::clone(&app);
-        async move {
-            handler::handle(&app, event.payload)
-                .await
-                .map_err(Error::from)
-        }
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    zerodesk_http::run_action_function("unlock", DirectoryAction::Unlock).await
 }

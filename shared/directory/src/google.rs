@@ -14,8 +14,7 @@ use crate::credentials::{DirectoryEndpoints, GoogleServiceAccount, rsa_signing_k
 use crate::error::DirectoryError;
 use crate::http::{TokenCache, Transport, empty_body, endpoint};
 use crate::model::{
-    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult,
-    UnlockOutcome,
+    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, UnlockOutcome,
 };
 use crate::password::TemporaryPassword;
 use crate::phone::e164;
@@ -301,29 +300,6 @@ impl Directory for GoogleWorkspace {
             recovery_email: user.recovery_email.filter(|e| !e.is_empty()),
             recovery_phone: user.recovery_phone.as_deref().and_then(e164),
             push_factor: None,
-        })
-    }
-
-    async fn send_push(
-        &self,
-        _account: &AccountRef,
-        _factor: &str,
-    ) -> Result<PushChallenge, DirectoryError> {
-        Err(DirectoryError::Unsupported {
-            provider: self.provider(),
-            what: "push verification",
-        })
-    }
-
-    async fn push_result(
-        &self,
-        _account: &AccountRef,
-        _factor: &str,
-        _transaction: &str,
-    ) -> Result<PushResult, DirectoryError> {
-        Err(DirectoryError::Unsupported {
-            provider: self.provider(),
-            what: "push verification",
         })
     }
 }

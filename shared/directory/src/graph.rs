@@ -13,8 +13,7 @@ use crate::credentials::{DirectoryEndpoints, GraphClientSecret, validate_directo
 use crate::error::DirectoryError;
 use crate::http::{TokenCache, Transport, empty_body, endpoint, same_origin};
 use crate::model::{
-    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult,
-    UnlockOutcome,
+    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, UnlockOutcome,
 };
 use crate::password::TemporaryPassword;
 use crate::phone::e164;
@@ -326,29 +325,6 @@ impl Directory for MicrosoftGraph {
                 .find(|e| !e.is_empty()),
             recovery_phone: sms_phone(&phones),
             push_factor: None,
-        })
-    }
-
-    async fn send_push(
-        &self,
-        _account: &AccountRef,
-        _factor: &str,
-    ) -> Result<PushChallenge, DirectoryError> {
-        Err(DirectoryError::Unsupported {
-            provider: self.provider(),
-            what: "push verification",
-        })
-    }
-
-    async fn push_result(
-        &self,
-        _account: &AccountRef,
-        _factor: &str,
-        _transaction: &str,
-    ) -> Result<PushResult, DirectoryError> {
-        Err(DirectoryError::Unsupported {
-            provider: self.provider(),
-            what: "push verification",
         })
     }
 }

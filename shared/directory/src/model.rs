@@ -180,12 +180,16 @@ pub trait Directory: Send + Sync {
     ) -> impl Future<Output = Result<OwnerChannels, DirectoryError>> + Send;
 
     /// Sends a push to the account's enrolled factor `factor`. Only Okta
-    /// has one; the others answer `Unsupported`.
+    /// has one; the others keep this answer, `Unsupported`.
     fn send_push(
         &self,
         account: &AccountRef,
         factor: &str,
-    ) -> impl Future<Output = Result<PushChallenge, DirectoryError>> + Send;
+    ) -> impl Future<Output = Result<PushChallenge, DirectoryError>> + Send {
+        let _ = (account, factor);
+        let unsupported = no_push(self.provider());
+        async move { Err(unsupported) }
+    }
 
     /// Polls a push sent by `send_push`.
     fn push_result(
@@ -193,5 +197,16 @@ pub trait Directory: Send + Sync {
         account: &AccountRef,
         factor: &str,
         transaction: &str,
-    ) -> impl Future<Output = Result<PushResult, DirectoryError>> + Send;
+    ) -> impl Future<Output = Result<PushResult, DirectoryError>> + Send {
+        let _ = (account, factor, transaction);
+        let unsupported = no_push(self.provider());
+        async move { Err(unsupported) }
+    }
+}
+
+fn no_push(provider: Provider) -> DirectoryError {
+    DirectoryError::Unsupported {
+        provider,
+        what: "push verification",
+    }
 }

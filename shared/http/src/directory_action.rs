@@ -5,13 +5,41 @@
 //! Transient failures of an event return an error so EventBridge retries
 //! (then dead-letters); refusals are final and only logged.
 
+use std::sync::Arc;
+
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::lambda_runtime::{self, LambdaEvent};
+use lambda_http::{Body, Request, Response, service_fn};
 use serde_json::Value;
 use tracing::Instrument;
 use zerodesk_domain::{Category, ClaimNames, Decision};
 use zerodesk_events::{DirectoryAction, DomainEvent, EventPayload};
 use zerodesk_workflow::{ActionView, Ports, Services, WorkflowError};
+
+/// The whole `main` of a directory-action function: wiring from the
+/// environment (fail closed), clients built once and reused across warm
+/// invocations, one entry point for the route and the rule.
+pub async fn run_action_function(
+    function: &'static str,
+    action: DirectoryAction,
+) -> Result<(), lambda_http::Error> {
+    zerodesk_telemetry::init(function);
+    let (services, claim_names) = Services::from_env(function).await?;
+    let app = Arc::new(ActionFunction {
+        services,
+        claim_names,
+        action,
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let app = Arc::clone(&app);
+        async move {
+            app.handle(event.payload)
+                .await
+                .map_err(lambda_http::Error::from)
+        }
+    }))
+    .await
+}
 
 use crate::apigw::{is_http_event, request_from_event, response_to_event};
 use crate::error::json_response;

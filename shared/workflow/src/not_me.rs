@@ -6,17 +6,14 @@
 
 use zerodesk_crypto::hashes_match;
 use zerodesk_directory::Directory;
-use zerodesk_domain::{
-    Clock, CorrelationId, OwnerVerification, SystemTask, TenantScope, TicketState,
-};
+use zerodesk_domain::{Clock, CorrelationId, OwnerVerification, TicketState};
 use zerodesk_events::SecurityIncidentReported;
 use zerodesk_notify::{Message, Messenger, Recipient};
 use zerodesk_store::{TicketStore, VerificationRevision, VerificationStore};
 
-use crate::actions::{Run, category_of};
+use crate::actions::Run;
 use crate::context::{Ports, Services};
-use crate::error::WorkflowError;
-use crate::verification::{LinkPurpose, LinkToken, NOT_ME, PageAnswer, VerifyRefusal};
+use crate::verification::{LinkPurpose, NOT_ME, PageAnswer, VerifyRefusal};
 
 const INCIDENT: &str = "security incident: the owner reported the request was not theirs";
 
@@ -34,24 +31,9 @@ impl<P: Ports> Services<P> {
         page: &PageAnswer<'_>,
         correlation_id: &CorrelationId,
     ) -> Result<(Run<'_, P>, OwnerVerification), VerifyRefusal> {
-        let link = LinkToken::parse(page.token)
-            .filter(|l| l.purpose == LinkPurpose::NotMe)
-            .ok_or(VerifyRefusal::Invalid)?;
-        let scope =
-            TenantScope::for_system_task(link.tenant.clone(), SystemTask::OwnerVerification);
-        let (_, policy) = match self.admit_scope(scope).await {
-            Ok(admitted) => admitted,
-            Err(WorkflowError::TenantInactive) => return Err(VerifyRefusal::Invalid),
-            Err(e) => return Err(VerifyRefusal::Unavailable(e)),
-        };
-        let run = self.owner_run(&link.tenant, link.action, correlation_id, policy);
-        run.count_page_answer(page.client).await?;
-        let record = self
-            .verifications
-            .get(&run.scope, &link.ticket, category_of(link.action))
-            .await
-            .map_err(|e| VerifyRefusal::Unavailable(e.into()))?
-            .ok_or(VerifyRefusal::Invalid)?;
+        let (link, run, record) = self
+            .page_run(page, LinkPurpose::NotMe, correlation_id)
+            .await?;
         let usable = record
             .not_me
             .as_ref()

@@ -635,15 +635,18 @@ impl<P: Ports> Services<P> {
         }
     }
 
-    /// The open verification a token names, after checking its secret. A
-    /// wrong secret for a real verification counts as a wrong answer.
-    async fn open_verification(
+    /// The link of a page answer, if it is one for `purpose`, the run that
+    /// acts for its tenant (active, or the link is `Invalid`) with this
+    /// answer counted against the client's limit, and the verification it
+    /// names, unchecked.
+    pub(crate) async fn page_run(
         &self,
         page: &PageAnswer<'_>,
+        purpose: LinkPurpose,
         correlation_id: &CorrelationId,
-    ) -> Result<(Run<'_, P>, OwnerVerification), VerifyRefusal> {
+    ) -> Result<(LinkToken, Run<'_, P>, OwnerVerification), VerifyRefusal> {
         let link = LinkToken::parse(page.token)
-            .filter(|l| l.purpose == LinkPurpose::Confirm)
+            .filter(|l| l.purpose == purpose)
             .ok_or(VerifyRefusal::Invalid)?;
         let scope =
             TenantScope::for_system_task(link.tenant.clone(), SystemTask::OwnerVerification);
@@ -654,13 +657,24 @@ impl<P: Ports> Services<P> {
         };
         let run = self.owner_run(&link.tenant, link.action, correlation_id, policy);
         run.count_page_answer(page.client).await?;
-        let category = category_of(link.action);
-        let mut record = self
+        let record = self
             .verifications
-            .get(&run.scope, &link.ticket, category)
+            .get(&run.scope, &link.ticket, category_of(link.action))
             .await
             .map_err(|e| VerifyRefusal::Unavailable(e.into()))?
             .ok_or(VerifyRefusal::Invalid)?;
+        Ok((link, run, record))
+    }
+
+    /// The open verification a token names, after checking its secret.
+    async fn open_verification(
+        &self,
+        page: &PageAnswer<'_>,
+        correlation_id: &CorrelationId,
+    ) -> Result<(Run<'_, P>, OwnerVerification), VerifyRefusal> {
+        let (link, run, mut record) = self
+            .page_run(page, LinkPurpose::Confirm, correlation_id)
+            .await?;
         if record.state != VerificationState::Pending {
             return Err(VerifyRefusal::Invalid);
         }

@@ -786,53 +786,61 @@ async fn one_client_address_is_limited_on_the_page_and_others_are_not() {
     );
 }
 
+/// A page answer from the owner's browser.
+fn from_owner(token: &str) -> PageAnswer<'_> {
+    PageAnswer {
+        token,
+        code: None,
+        client: "192.0.2.1",
+    }
+}
+
+/// alice's own reset, confirmed through her link: the ticket and the
+/// "This wasn't me" link of the notice to her primary mailbox.
+async fn confirmed_reset_and_its_not_me_link(w: &World) -> (Ticket, String) {
+    let (alice, filed) = own_reset(w, "alice@demo.example").await;
+    w.services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    let link = link_in(&only_message_to(w, &email("alice.home@mail.example")));
+    w.services
+        .answer_verification(&from_owner(&link), &corr())
+        .await
+        .unwrap();
+    assert_eq!(stored(w, &filed.id).await.state, TicketState::Resolved);
+    let not_me = link_in(&only_message_to(w, &email("alice@demo.example")));
+    (filed, not_me)
+}
+
 #[tokio::test]
 async fn this_wasnt_me_signs_the_owner_out_reopens_the_ticket_and_alerts_security_once() {
     let mut with_contacts = policy(&[]);
     with_contacts.security_contacts = [AccountRef::parse("soc@demo.example").unwrap()].into();
     let w = world_with(with_contacts).await;
-    let (alice, filed) = own_reset(&w, "alice@demo.example").await;
-    w.services
-        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
-        .await
-        .unwrap();
-    let link = link_in(&only_message_to(&w, &email("alice.home@mail.example")));
-    let owner = |token| PageAnswer {
-        token,
-        code: None,
-        client: "192.0.2.1",
-    };
-    w.services
-        .answer_verification(&owner(&link), &corr())
-        .await
-        .unwrap();
-    assert_eq!(stored(&w, &filed.id).await.state, TicketState::Resolved);
+    let (filed, not_me) = confirmed_reset_and_its_not_me_link(&w).await;
     let revoked_by_reset = w
         .directory
         .account("alice@demo.example")
         .unwrap()
         .sessions_revoked;
-
-    // The notice to the primary mailbox carries the report link.
-    let notice = only_message_to(&w, &email("alice@demo.example"));
-    let not_me = link_in(&notice);
     assert!(not_me.contains(".reset-not-me."), "{not_me}");
-    // It is no confirmation link, and a confirmation link is no report.
+    // It is no confirmation link.
     assert!(is_invalid(
         &w.services
-            .answer_verification(&owner(&not_me), &corr())
+            .answer_verification(&from_owner(&not_me), &corr())
             .await
     ));
     let described = w
         .services
-        .describe_verification(&owner(&not_me), &corr())
+        .describe_verification(&from_owner(&not_me), &corr())
         .await
         .unwrap();
     assert!(described.report);
 
     let reported = w
         .services
-        .report_not_me(&owner(&not_me), &corr())
+        .report_not_me(&from_owner(&not_me), &corr())
         .await
         .unwrap();
     assert!(reported.sessions_revoked);
@@ -846,8 +854,11 @@ async fn this_wasnt_me_signs_the_owner_out_reopens_the_ticket_and_alerts_securit
     assert!(alert.subject.starts_with("Security incident"));
     assert_eq!(w.events.of_type("SecurityIncidentReported").len(), 1);
 
-    // Once only; and it expires after seven days.
-    let again = w.services.report_not_me(&owner(&not_me), &corr()).await;
+    // Once only.
+    let again = w
+        .services
+        .report_not_me(&from_owner(&not_me), &corr())
+        .await;
     assert!(matches!(again, Err(VerifyRefusal::Invalid)), "{again:?}");
     assert_eq!(w.events.of_type("SecurityIncidentReported").len(), 1);
 }
@@ -855,26 +866,14 @@ async fn this_wasnt_me_signs_the_owner_out_reopens_the_ticket_and_alerts_securit
 #[tokio::test]
 async fn a_this_wasnt_me_link_expires_after_seven_days() {
     let w = world().await;
-    let (alice, filed) = own_reset(&w, "alice@demo.example").await;
-    w.services
-        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
-        .await
-        .unwrap();
-    let link = link_in(&only_message_to(&w, &email("alice.home@mail.example")));
-    let owner = |token| PageAnswer {
-        token,
-        code: None,
-        client: "192.0.2.1",
-    };
-    w.services
-        .answer_verification(&owner(&link), &corr())
-        .await
-        .unwrap();
-    let not_me = link_in(&only_message_to(&w, &email("alice@demo.example")));
+    let (filed, not_me) = confirmed_reset_and_its_not_me_link(&w).await;
     w.services
         .clock
         .advance(Duration::days(7) + Duration::minutes(1));
-    let late = w.services.report_not_me(&owner(&not_me), &corr()).await;
+    let late = w
+        .services
+        .report_not_me(&from_owner(&not_me), &corr())
+        .await;
     assert!(matches!(late, Err(VerifyRefusal::Invalid)), "{late:?}");
     assert_eq!(stored(&w, &filed.id).await.state, TicketState::Resolved);
 }
