@@ -339,14 +339,7 @@ async fn a_bot_filed_unlock_asks_the_owner_on_his_recovery_address_never_one_in_
 
     let summary = w
         .services
-        .describe_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .describe_verification(&from_owner(&link), &corr())
         .await
         .unwrap();
     assert_eq!(summary.action, DirectoryAction::Unlock);
@@ -357,14 +350,7 @@ async fn a_bot_filed_unlock_asks_the_owner_on_his_recovery_address_never_one_in_
 
     let done = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await
         .unwrap();
     assert!(matches!(
@@ -425,14 +411,7 @@ async fn a_self_service_reset_returns_the_password_once_and_its_link_is_single_u
 
     let first = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await
         .unwrap();
     let OwnerOutcome::Done {
@@ -454,26 +433,12 @@ async fn a_self_service_reset_returns_the_password_once_and_its_link_is_single_u
 
     let again = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await;
     assert!(is_invalid(&again), "{again:?}");
     let described = w
         .services
-        .describe_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .describe_verification(&from_owner(&link), &corr())
         .await;
     assert!(matches!(described, Err(VerifyRefusal::Invalid)));
     assert_eq!(
@@ -523,14 +488,7 @@ async fn five_wrong_sms_codes_fail_the_verification_and_the_right_one_is_refused
 
     let missing = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await;
     assert!(is_invalid(&missing), "the link alone is not enough");
     assert_eq!(
@@ -660,14 +618,7 @@ async fn an_expired_link_is_refused_escalates_the_ticket_and_tells_the_owner() {
 
     let late = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await;
     assert!(is_invalid(&late), "{late:?}");
     nothing_changed_at_the_directory(&w);
@@ -687,14 +638,7 @@ async fn an_expired_link_is_refused_escalates_the_ticket_and_tells_the_owner() {
 
     let again = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await;
     assert!(is_invalid(&again));
     assert_eq!(
@@ -927,14 +871,7 @@ async fn foreign_tampered_and_other_tenant_links_get_one_and_the_same_refusal() 
     ] {
         let answered = w
             .services
-            .answer_verification(
-                &PageAnswer {
-                    token,
-                    code: None,
-                    client: "192.0.2.1",
-                },
-                &corr(),
-            )
+            .answer_verification(&from_owner(token), &corr())
             .await;
         let Err(refusal) = answered else {
             panic!("{token} was accepted");
@@ -943,14 +880,7 @@ async fn foreign_tampered_and_other_tenant_links_get_one_and_the_same_refusal() 
         assert_eq!(refusal.to_string(), expected, "{token}");
         let described = w
             .services
-            .describe_verification(
-                &PageAnswer {
-                    token,
-                    code: None,
-                    client: "192.0.2.1",
-                },
-                &corr(),
-            )
+            .describe_verification(&from_owner(token), &corr())
             .await;
         let Err(refusal) = described else {
             panic!("{token} was described");
@@ -979,14 +909,7 @@ async fn foreign_tampered_and_other_tenant_links_get_one_and_the_same_refusal() 
 
     let done = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await
         .unwrap();
     assert!(matches!(
@@ -1026,14 +949,7 @@ async fn push_reset() -> (World, TicketId, String) {
     );
     let first = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await
         .unwrap();
     assert!(
@@ -1055,14 +971,7 @@ async fn an_approved_okta_push_resets_and_returns_the_password() {
     let (w, id, link) = push_reset().await;
     let polled = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await
         .unwrap();
     assert!(matches!(polled, OwnerOutcome::PushWaiting { .. }));
@@ -1080,14 +989,7 @@ async fn an_approved_okta_push_resets_and_returns_the_password() {
         .answer_push("olga@demo.example", PushResult::Approved);
     let done = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await
         .unwrap();
     let OwnerOutcome::Done {
@@ -1120,14 +1022,7 @@ async fn a_denied_or_unanswered_okta_push_escalates_and_changes_nothing() {
         w.directory.answer_push("olga@demo.example", answer);
         let r = w
             .services
-            .answer_verification(
-                &PageAnswer {
-                    token: &link,
-                    code: None,
-                    client: "192.0.2.1",
-                },
-                &corr(),
-            )
+            .answer_verification(&from_owner(&link), &corr())
             .await;
         assert!(
             matches!(r, Err(VerifyRefusal::Escalated)),
@@ -1159,14 +1054,7 @@ async fn a_denied_or_unanswered_okta_push_escalates_and_changes_nothing() {
             .answer_push("olga@demo.example", PushResult::Approved);
         let later = w
             .services
-            .answer_verification(
-                &PageAnswer {
-                    token: &link,
-                    code: None,
-                    client: "192.0.2.1",
-                },
-                &corr(),
-            )
+            .answer_verification(&from_owner(&link), &corr())
             .await;
         assert!(is_invalid(&later), "{answer:?}: a closed push stays closed");
         nothing_changed_at_the_directory(&w);
@@ -1219,14 +1107,7 @@ async fn an_approved_reset_asks_the_target_and_only_the_target_gets_the_password
     let link = link_in(&sent[0]);
     let done = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: None,
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner(&link), &corr())
         .await
         .unwrap();
     let OwnerOutcome::Done {
