@@ -532,12 +532,15 @@ impl<P: Ports> Run<'_, P> {
         {
             return Err(Escalation::refused("account is disabled, not locked out"));
         }
-        // An administrator's suspension is never cleared by an unlock: say
-        // so before the owner is asked to verify for nothing.
-        if self.action == DirectoryAction::Unlock
-            && matches!(user.state, AccountState::Suspended { .. })
-        {
-            return Err(Escalation::refused("account state is not a lockout"));
+        // An administrator's suspension is never cleared by an unlock, and
+        // a suspended account is never given a new password: zerodesk does
+        // not act on it, approved or not, and says so before the owner is
+        // asked to verify for nothing.
+        if matches!(user.state, AccountState::Suspended { .. }) {
+            return Err(Escalation::refused(match self.action {
+                DirectoryAction::Unlock => "account state is not a lockout",
+                DirectoryAction::Reset => "account is suspended by an administrator",
+            }));
         }
         Ok(())
     }

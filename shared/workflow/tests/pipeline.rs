@@ -811,6 +811,32 @@ async fn an_administrators_suspension_is_escalated_not_unlocked() {
 }
 
 #[tokio::test]
+async fn an_administrators_suspension_is_never_reset_and_the_ticket_says_why() {
+    let w = world().await;
+    let (r, stored) = self_service(&w, "dave@demo.example", DirectoryAction::Reset).await;
+    assert!(
+        matches!(
+            r,
+            Err(WorkflowError::Escalated {
+                reason: "account is suspended by an administrator",
+                provider_fault: false
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(stored.state, TicketState::Escalated);
+    assert_eq!(
+        stored.reason.as_deref(),
+        Some("account is suspended by an administrator")
+    );
+    assert!(w.directory.calls_to(MemoryOp::ResetPassword).is_empty());
+    assert!(
+        w.services.messenger.sent().is_empty(),
+        "the owner is not asked to verify for nothing"
+    );
+}
+
+#[tokio::test]
 async fn a_tenant_without_a_directory_connection_escalates_without_a_provider_call() {
     let w = world().await;
     w.services
