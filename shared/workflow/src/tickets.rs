@@ -281,8 +281,15 @@ impl<P: Ports> Services<P> {
         if !is_allowed(principal.role, Action::DecideApproval) {
             return Err(WorkflowError::Forbidden);
         }
-        let own_request = principal.email.as_ref() == Some(&ticket.requester)
-            || principal.subject == ticket.filed_by;
+        // Four eyes need two people: the approver is named by a verified
+        // email, and is neither the requester, nor who filed it, nor the
+        // account the action is for.
+        let Some(approver) = principal.email.as_ref() else {
+            return Err(WorkflowError::Forbidden);
+        };
+        let own_request = *approver == ticket.requester
+            || principal.subject == ticket.filed_by
+            || ticket.classification.target.as_ref() == Some(approver);
         if own_request {
             return Err(WorkflowError::Invalid {
                 field: "id",

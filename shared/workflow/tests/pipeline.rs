@@ -837,6 +837,41 @@ async fn an_administrators_suspension_is_never_reset_and_the_ticket_says_why() {
 }
 
 #[tokio::test]
+async fn the_target_and_an_approver_without_an_email_cannot_approve() {
+    let w = world().await;
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let filed = w
+        .services
+        .file_ticket(
+            &alice,
+            &corr(),
+            ticket(
+                "Password reset",
+                "Please reset the password for carol@demo.example",
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(filed.state, TicketState::AwaitingApproval);
+    let carol = person(&w.tenant, Role::TenantManager, "carol@demo.example");
+    let by_target = w.services.approve(&carol, &corr(), &filed.id).await;
+    assert!(
+        matches!(by_target, Err(WorkflowError::Invalid { field: "id", .. })),
+        "{by_target:?}"
+    );
+    let mut no_email = person(&w.tenant, Role::TenantManager, "bob@demo.example");
+    no_email.email = None;
+    let unnamed = w.services.approve(&no_email, &corr(), &filed.id).await;
+    assert!(
+        matches!(unnamed, Err(WorkflowError::Forbidden)),
+        "{unnamed:?}"
+    );
+    let bob = person(&w.tenant, Role::TenantManager, "bob@demo.example");
+    let approved = w.services.approve(&bob, &corr(), &filed.id).await.unwrap();
+    assert_eq!(approved.state, TicketState::InProgress);
+}
+
+#[tokio::test]
 async fn a_tenant_without_a_directory_connection_escalates_without_a_provider_call() {
     let w = world().await;
     w.services
