@@ -131,7 +131,7 @@ impl Default for OwnerVerificationPolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantPolicy {
     /// Categories that run without a human when every other rule allows.
@@ -152,6 +152,29 @@ pub struct TenantPolicy {
     /// Who is alerted when an account's owner reports "This wasn't me".
     #[serde(default)]
     pub security_contacts: BTreeSet<AccountRef>,
+    /// Hours an auto_resolve decision or a manager's approval stays
+    /// actionable (default 24, 1..=168); after that it escalates.
+    #[serde(default = "default_decision_expiry_hours")]
+    pub decision_expiry_hours: u32,
+}
+
+fn default_decision_expiry_hours() -> u32 {
+    24
+}
+
+impl Default for TenantPolicy {
+    fn default() -> Self {
+        Self {
+            auto_resolve: BTreeSet::new(),
+            protected_accounts: BTreeSet::new(),
+            protected_groups: BTreeSet::new(),
+            retention: RetentionPolicy::default(),
+            rate_limits: RateLimits::default(),
+            owner_verification: OwnerVerificationPolicy::default(),
+            security_contacts: BTreeSet::new(),
+            decision_expiry_hours: default_decision_expiry_hours(),
+        }
+    }
 }
 
 impl TenantPolicy {
@@ -214,6 +237,7 @@ impl TenantPolicy {
                 field: "owner_verification.methods",
             });
         }
+        range("decision_expiry_hours", self.decision_expiry_hours, 1, 168)?;
         range(
             "owner_verification.expires_minutes",
             self.owner_verification.expires_minutes,

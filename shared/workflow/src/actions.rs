@@ -14,14 +14,15 @@ use zerodesk_directory::{
 };
 use zerodesk_domain::{
     AccountRef, Category, Clock, CorrelationId, Decision, Principal, SystemTask, TenantId,
-    TenantPolicy, TenantScope, Ticket, TicketId, TicketState,
+    TenantPolicy, TenantScope, TenantStatus, Ticket, TicketId, TicketState,
 };
 use zerodesk_events::{
     ActionOutcome, Actor, DirectoryAction, DirectoryActionIntent, DirectoryActionOutcome,
     DirectoryProvider, DomainEvent, EventPayload, Publisher, TicketStateChanged,
 };
 use zerodesk_store::{
-    Claim, IdempotencyKey, IdempotencyRecords, RateBucket, RateCounters, TicketStore,
+    Claim, IdempotencyKey, IdempotencyRecords, RateBucket, RateCounters, TenantStatusSource,
+    TicketStore,
 };
 
 use crate::access::{ActionGrant, ActionRefusal, grant};
@@ -93,6 +94,9 @@ fn provider_of(p: Provider) -> DirectoryProvider {
         Provider::Okta => DirectoryProvider::Okta,
     }
 }
+
+const DECISION_EXPIRED: &str = "the decision expired; file the request again";
+const AUTOMATION_OFF: &str = "the tenant no longer automates this category";
 
 fn idempotency_key(action: DirectoryAction, ticket: &TicketId) -> IdempotencyKey {
     IdempotencyKey::new(action.as_str(), ticket.to_string())
@@ -317,6 +321,9 @@ impl<P: Ports> Run<'_, P> {
         if let Some(open) = self.open_verification_of(&ticket).await? {
             return Ok(ActionResult::awaiting(ticket, open));
         }
+        if self.decision_expired(&ticket, &self.policy) {
+            return Err(self.escalate(&mut ticket, DECISION_EXPIRED, false).await);
+        }
         self.count_against_rate_limits(granted, &target).await?;
         let requested = self
             .request_verification(&mut ticket, granted, &target)
@@ -352,6 +359,7 @@ impl<P: Ports> Run<'_, P> {
         count: bool,
     ) -> Result<ActionResult, WorkflowError> {
         self.authorise(&ticket)?;
+        let policy = self.still_allowed(&mut ticket, granted).await?;
         let claim = match self.claim_once(&ticket).await? {
             Claimed::Now(claim) => claim,
             Claimed::AlreadyDone(current) => return Ok(ActionResult::replayed(*current)),
@@ -375,7 +383,7 @@ impl<P: Ports> Run<'_, P> {
         let acted = async {
             let directory = self.load_credentials().await?;
             self.publish_intent(&ticket, &target, &directory).await?;
-            self.refuse_protected_accounts(&target, &directory, granted)
+            self.refuse_protected_accounts(&target, &directory, granted, &policy)
                 .await?;
             self.act_on_the_directory(&target, &directory).await
         }
@@ -389,6 +397,34 @@ impl<P: Ports> Run<'_, P> {
             replayed: false,
             awaiting_owner: None,
         })
+    }
+
+    /// Right before acting: the tenant read strongly consistent (not the
+    /// gate's cache), still active, still automating the category for
+    /// self-service, and the decision not expired. The fresh policy is the
+    /// one the protected-account check uses.
+    async fn still_allowed(
+        &self,
+        ticket: &mut Ticket,
+        granted: ActionGrant,
+    ) -> Result<TenantPolicy, WorkflowError> {
+        let fresh = self.services.tenants.status(&self.scope).await?;
+        let Some((TenantStatus::Active, policy)) = fresh else {
+            return Err(WorkflowError::TenantInactive);
+        };
+        if granted == ActionGrant::SelfService && !policy.automates(category_of(self.action)) {
+            return Err(self.escalate(ticket, AUTOMATION_OFF, false).await);
+        }
+        if self.decision_expired(ticket, &policy) {
+            return Err(self.escalate(ticket, DECISION_EXPIRED, false).await);
+        }
+        Ok(policy)
+    }
+
+    /// An auto_resolve decision or an approval older than the policy allows.
+    fn decision_expired(&self, ticket: &Ticket, policy: &TenantPolicy) -> bool {
+        let age = self.services.clock.now() - ticket.updated_at;
+        age > chrono::Duration::hours(i64::from(policy.decision_expiry_hours))
     }
 
     /// The caller's grant was decided from the ticket; the action must also
@@ -512,6 +548,7 @@ impl<P: Ports> Run<'_, P> {
         target: &AccountRef,
         directory: &impl Directory,
         granted: ActionGrant,
+        policy: &TenantPolicy,
     ) -> Result<(), Escalation> {
         let user = match directory.lookup(target).await {
             Ok(u) => u,
@@ -520,7 +557,7 @@ impl<P: Ports> Run<'_, P> {
             }
             Err(e) => return Err(Escalation::provider_fault(&e)),
         };
-        if self.policy.is_protected(target) || user.is_protected(&self.policy.protected_groups) {
+        if policy.is_protected(target) || user.is_protected(&policy.protected_groups) {
             return Err(Escalation::refused("protected account"));
         }
         // A disabled account is not a lockout. Where the directory cannot tell

@@ -823,6 +823,73 @@ async fn a_this_wasnt_me_link_expires_after_seven_days() {
 }
 
 #[tokio::test]
+async fn automation_switched_off_after_the_link_went_out_stops_the_reset_at_once() {
+    let w = world().await;
+    let (alice, filed) = own_reset(&w, "alice@demo.example").await;
+    w.services
+        .run_action(&alice, &corr(), &filed.id, DirectoryAction::Reset)
+        .await
+        .unwrap();
+    let link = link_in(&only_message_to(&w, &email("alice.home@mail.example")));
+    // The admin turns automation off; this container's gate still caches
+    // the old policy, the read before acting does not.
+    let scope = TenantScope::for_system_task(w.tenant.clone(), SystemTask::TenantLifecycle);
+    let mut tenant = w.services.tenants.get(&scope).await.unwrap().unwrap();
+    tenant.policy.auto_resolve.clear();
+    w.services
+        .tenants
+        .replace(&scope, &tenant, "active")
+        .await
+        .unwrap();
+    let answered = w
+        .services
+        .answer_verification(&from_owner(&link), &corr())
+        .await;
+    assert!(
+        matches!(answered, Err(VerifyRefusal::Escalated)),
+        "{answered:?}"
+    );
+    nothing_changed_at_the_directory(&w);
+    let stopped = stored(&w, &filed.id).await;
+    assert_eq!(stopped.state, TicketState::Escalated);
+    assert_eq!(
+        stopped.reason.as_deref(),
+        Some("the tenant no longer automates this category")
+    );
+}
+
+#[tokio::test]
+async fn an_approval_older_than_the_policy_allows_expires() {
+    let w = world().await;
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let filed = file(
+        &w,
+        &alice,
+        ticket(
+            "Password reset",
+            "Please reset the password for carol@demo.example",
+        ),
+    )
+    .await;
+    let bob = person(&w.tenant, Role::TenantManager, "bob@demo.example");
+    w.services.approve(&bob, &corr(), &filed.id).await.unwrap();
+    w.services.clock.advance(Duration::hours(25));
+    let late = w
+        .services
+        .run_action(&bob, &corr(), &filed.id, DirectoryAction::Reset)
+        .await;
+    assert!(
+        matches!(late, Err(WorkflowError::Escalated { .. })),
+        "{late:?}"
+    );
+    assert!(w.services.messenger.sent().is_empty(), "nobody was asked");
+    assert_eq!(
+        stored(&w, &filed.id).await.reason.as_deref(),
+        Some("the decision expired; file the request again")
+    );
+}
+
+#[tokio::test]
 async fn foreign_tampered_and_other_tenant_links_get_one_and_the_same_refusal() {
     let w = world().await;
     let other = TenantId::parse("other").unwrap();
