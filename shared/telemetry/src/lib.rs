@@ -10,9 +10,62 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Installs the JSON subscriber. `RUST_LOG` filters (default `info`).
+/// Crates that log raw requests, events, headers or bodies below `info`
+/// (the Lambda runtime logs whole invocation events at trace, bearer tokens
+/// and `PUT /connection` credentials among them; HTTP and SDK clients log
+/// headers). They are held at `info` whatever `RUST_LOG` says.
+const PAYLOAD_LOGGERS: [&str; 12] = [
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "reqwest",
+    "rustls",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http",
+    "aws_sigv4",
+];
+
+/// The filter for `rust_log` (default `info`): its directives, except any
+/// that names a payload logger, then every payload logger at `info`.
+pub fn filter_directives(rust_log: Option<&str>) -> String {
+    let asked = rust_log
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("info");
+    let names_payload_logger = |directive: &str| {
+        let target = directive
+            .split(['=', '['])
+            .next()
+            .unwrap_or_default()
+            .trim();
+        PAYLOAD_LOGGERS
+            .iter()
+            .any(|p| target == *p || target.starts_with(&format!("{p}::")))
+    };
+    asked
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && !names_payload_logger(d))
+        .map(str::to_owned)
+        .chain(PAYLOAD_LOGGERS.iter().map(|p| format!("{p}=info")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn filter() -> EnvFilter {
+    let rust_log = std::env::var("RUST_LOG").ok();
+    EnvFilter::try_new(filter_directives(rust_log.as_deref()))
+        .unwrap_or_else(|_| EnvFilter::new(filter_directives(None)))
+}
+
+/// Installs the JSON subscriber. `RUST_LOG` filters (default `info`); the
+/// crates that log payloads never go below `info`.
 pub fn init(function_name: &'static str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = filter();
     let _ = tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -163,5 +216,44 @@ mod tests {
     fn accounts_are_masked() {
         assert_eq!(mask_account("alice@demo.example"), "a***@demo.example");
         assert_eq!(mask_account("nope"), "***");
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    fn logged_at(rust_log: &str) -> String {
+        let captured = CapturedLogs::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(EnvFilter::new(filter_directives(Some(rust_log))))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(captured.clone()),
+            );
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "lambda_runtime", "raw event Bearer secret-event-token");
+            tracing::debug!(target: "lambda_runtime::layers", "raw payload secret-payload");
+            tracing::trace!(target: "hyper::proto", "header secret-header");
+            tracing::trace!(target: "zerodesk_workflow", "our own trace line");
+        });
+        captured.contents()
+    }
+
+    #[test]
+    fn no_level_lets_the_runtime_or_clients_log_payloads() {
+        for rust_log in ["trace", "lambda_runtime=trace,trace", "debug,hyper=trace"] {
+            let out = logged_at(rust_log);
+            assert!(!out.contains("secret-"), "{rust_log}: {out}");
+        }
+        assert!(logged_at("trace").contains("our own trace line"));
+    }
+
+    #[test]
+    fn the_default_is_info() {
+        assert!(filter_directives(None).starts_with("info,"));
+        assert!(filter_directives(Some("")).starts_with("info,"));
     }
 }
