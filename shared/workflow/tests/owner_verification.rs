@@ -500,14 +500,7 @@ async fn five_wrong_sms_codes_fail_the_verification_and_the_right_one_is_refused
     for attempt in 1..=4 {
         let r = w
             .services
-            .answer_verification(
-                &PageAnswer {
-                    token: &link,
-                    code: Some(wrong.as_str()),
-                    client: "192.0.2.1",
-                },
-                &corr(),
-            )
+            .answer_verification(&from_owner_with_code(&link, wrong.as_str()), &corr())
             .await;
         assert!(is_invalid(&r), "attempt {attempt}: {r:?}");
         assert_eq!(
@@ -518,14 +511,7 @@ async fn five_wrong_sms_codes_fail_the_verification_and_the_right_one_is_refused
     }
     let fifth = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: Some(wrong.as_str()),
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner_with_code(&link, wrong.as_str()), &corr())
         .await;
     assert!(is_invalid(&fifth), "{fifth:?}");
     assert_eq!(
@@ -557,14 +543,7 @@ async fn five_wrong_sms_codes_fail_the_verification_and_the_right_one_is_refused
 
     let right = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: Some(code.as_str()),
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner_with_code(&link, code.as_str()), &corr())
         .await;
     assert!(is_invalid(&right), "{right:?}");
     nothing_changed_at_the_directory(&w);
@@ -735,6 +714,15 @@ fn from_owner(token: &str) -> PageAnswer<'_> {
     PageAnswer {
         token,
         code: None,
+        client: "192.0.2.1",
+    }
+}
+
+/// A page answer from the owner's browser with the code from the text.
+fn from_owner_with_code<'a>(token: &'a str, code: &'a str) -> PageAnswer<'a> {
+    PageAnswer {
+        token,
+        code: Some(code),
         client: "192.0.2.1",
     }
 }
@@ -1254,26 +1242,12 @@ async fn no_password_link_secret_or_code_is_published_stored_or_logged() {
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 7) % 1_000_000);
     assert!(is_invalid(
         &w.services
-            .answer_verification(
-                &PageAnswer {
-                    token: &link,
-                    code: Some(wrong.as_str()),
-                    client: "192.0.2.1"
-                },
-                &corr()
-            )
+            .answer_verification(&from_owner_with_code(&link, wrong.as_str()), &corr())
             .await
     ));
     let done = w
         .services
-        .answer_verification(
-            &PageAnswer {
-                token: &link,
-                code: Some(code.as_str()),
-                client: "192.0.2.1",
-            },
-            &corr(),
-        )
+        .answer_verification(&from_owner_with_code(&link, code.as_str()), &corr())
         .await
         .unwrap();
     let OwnerOutcome::Done {
