@@ -469,48 +469,65 @@ async fn twenty_concurrent_answers_to_one_link_make_one_provider_reset() {
 }
 
 #[tokio::test]
-async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
+async fn on_entra_id_an_unlock_never_re_enables_and_explains_the_timed_lockout() {
     let w = world_connected(
         automating_policy(),
         Duration::from_secs(5),
         Connected::Graph,
     )
     .await;
-    // Entra cannot tell a lockout from an administrator's disable: bob is
-    // "locked out" in the seed, which Graph shows as accountEnabled=false.
-    let bob = person(&w.tenant, Role::TenantUser, "bob@demo.example");
+    // Entra's smart lockout is timed and invisible: a locked-out account
+    // shows as enabled. After the owner verifies (alice, by her recovery
+    // address), her sessions are revoked and the ticket escalates with the
+    // reason; nothing is patched.
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
     let filed = w
         .services
         .file_ticket(
-            &bob,
+            &alice,
             &corr(),
             ticket("Locked out", "My account is locked, I can't log in"),
         )
         .await
         .unwrap();
     assert_eq!(filed.classification.decision, Decision::AutoResolve);
+    let r = act(&w, &alice, &filed.id, DirectoryAction::Unlock).await;
+    assert!(matches!(r, Err(WorkflowError::Escalated { .. })), "{r:?}");
+    let stored = w.services.get_ticket(&alice, &filed.id).await.unwrap();
+    assert_eq!(stored.state, TicketState::Escalated);
+    assert_eq!(
+        stored.reason.as_deref(),
+        Some("lockout is timed by the directory and ends by itself; sessions revoked")
+    );
+    assert_eq!(
+        w.graph.user("alice@demo.example").unwrap().sessions_revoked,
+        1
+    );
+
+    // dave was disabled by an administrator: refused before anyone is asked.
+    let dave = person(&w.tenant, Role::TenantUser, "dave@demo.example");
+    let filed = w
+        .services
+        .file_ticket(
+            &dave,
+            &corr(),
+            ticket("Locked out", "My account is locked, I can't log in"),
+        )
+        .await
+        .unwrap();
     let r = w
         .services
-        .run_action_from_event(
-            w.tenant.clone(),
-            &corr(),
-            &filed.id,
-            DirectoryAction::Unlock,
-        )
+        .run_action(&dave, &corr(), &filed.id, DirectoryAction::Unlock)
         .await;
     assert!(
         matches!(
             r,
             Err(WorkflowError::Escalated {
-                provider_fault: false,
-                ..
+                reason: "account is disabled by an administrator",
+                provider_fault: false
             })
         ),
         "{r:?}"
-    );
-    assert_eq!(
-        w.services.get_ticket(&bob, &filed.id).await.unwrap().state,
-        TicketState::Escalated
     );
     assert!(
         w.graph.calls().iter().all(|c| c.method != "PATCH"),
@@ -518,7 +535,6 @@ async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
     );
 
     // A reset on Entra forces the change at next sign-in.
-    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
     let reset = w
         .services
         .file_ticket(
@@ -697,7 +713,9 @@ async fn okta_verify_push_approved_resets_and_denied_or_timed_out_changes_nothin
         let stored = w.services.get_ticket(&alice, &filed.id).await.unwrap();
         assert_eq!(stored.state, TicketState::Escalated, "{answer:?}");
         assert!(
-            w.okta.calls_to("lifecycle.expire_password").is_empty(),
+            w.okta
+                .calls_to("lifecycle.expire_password_with_temp_password")
+                .is_empty(),
             "{answer:?}: nothing changed at the directory"
         );
     }

@@ -126,15 +126,11 @@ async fn route<P: AdminPorts>(
                 .await
                 .map_err(uc)?;
             let input: ConnectionInput = json_body(req)?;
-            let meta = admin.put_connection(by, input).await.map_err(uc)?;
-            Ok(ok(&meta))
+            let view = admin.put_connection(by, input).await.map_err(uc)?;
+            Ok(ok(&view))
         }
-        "DELETE /connection" => {
-            admin.delete_connection(by).await.map_err(uc)?;
-            let mut r = Response::new(Body::Empty);
-            *r.status_mut() = StatusCode::NO_CONTENT;
-            Ok(r)
-        }
+        "POST /connection/check" => Ok(ok(&admin.check_connection(by).await.map_err(uc)?)),
+        "DELETE /connection" => Ok(ok(&admin.delete_connection(by).await.map_err(uc)?)),
         "POST /erasure" => {
             admin.check(by, Action::WritePolicy).await.map_err(uc)?;
             let input: ErasureInput = json_body(req)?;

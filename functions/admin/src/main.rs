@@ -12,6 +12,7 @@ use lambda_http::Error;
 use zerodesk_admin::{Admin, Deployed};
 use zerodesk_aws::{FunctionEnv, TenantClientsCache, load_sdk_config};
 use zerodesk_crypto::TenantVault;
+use zerodesk_directory::{DirectoryEndpoints, HttpsDirectories};
 use zerodesk_domain::SystemClock;
 use zerodesk_events::EventBridgePublisher;
 use zerodesk_http::run_api;
@@ -37,6 +38,7 @@ async fn main() -> Result<(), Error> {
             DynamoTickets::new(Arc::clone(&clients), &env.tables.tickets),
             DynamoAudit::new(Arc::clone(&clients), &env.tables.audit),
             TenantVault::new(clients, &env.kms_key_id, &env.stage),
+            HttpsDirectories::new(DirectoryEndpoints::from_env()?),
             publisher,
             SystemClock,
         ),

@@ -1,8 +1,10 @@
 //! A fake Google Workspace: the OAuth token endpoint for service accounts
-//! (JWT bearer grant, RS256 checked against the seeded public key, exactly
-//! the two Directory user scopes) and users.get (with the recovery email
-//! and phone) / users.update / users.signOut, with Google's error shapes.
-//! Serves 127.0.0.1 only.
+//! (JWT bearer grant, RS256 checked against the seeded public key, any
+//! subset of the scopes delegated to the client), users.get (by address,
+//! alias or id; with the recovery email and phone) / users.update /
+//! users.signOut, groups.get and members.hasMember, each checking its
+//! scope, with Google's error shapes: quota is a 403 whose reason says so,
+//! and `+` in a path is a space. Serves 127.0.0.1 only.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -21,10 +23,23 @@ use crate::server::{
     random_token, router, spawn,
 };
 
-/// The scopes a token may be requested for: exactly these two.
-pub const ALLOWED_SCOPES: [&str; 2] = [
-    "https://www.googleapis.com/auth/admin.directory.user",
-    "https://www.googleapis.com/auth/admin.directory.user.security",
+/// The scopes delegated to each org's client unless a test withdraws one.
+pub const ALLOWED_SCOPES: [&str; 3] = [USER_SCOPE, USER_SECURITY_SCOPE, GROUP_READONLY_SCOPE];
+
+const USER_SCOPE: &str = "https://www.googleapis.com/auth/admin.directory.user";
+const USER_READONLY_SCOPE: &str = "https://www.googleapis.com/auth/admin.directory.user.readonly";
+const USER_SECURITY_SCOPE: &str = "https://www.googleapis.com/auth/admin.directory.user.security";
+const GROUP_SCOPE: &str = "https://www.googleapis.com/auth/admin.directory.group";
+const GROUP_READONLY_SCOPE: &str = "https://www.googleapis.com/auth/admin.directory.group.readonly";
+
+/// Every Admin SDK Directory scope the fake knows of; anything else in an
+/// assertion is `invalid_scope`.
+const KNOWN_SCOPES: [&str; 5] = [
+    USER_SCOPE,
+    USER_READONLY_SCOPE,
+    USER_SECURITY_SCOPE,
+    GROUP_SCOPE,
+    GROUP_READONLY_SCOPE,
 ];
 
 const TOKEN_LIFETIME: Duration = Duration::from_secs(3599);
@@ -40,11 +55,14 @@ pub(crate) struct GoogleState {
     seed: Seed,
     token_url: String,
     grants: Mutex<HashMap<String, Grant>>,
+    delegated: Mutex<BTreeSet<&'static str>>,
+    over_quota: std::sync::atomic::AtomicBool,
 }
 
 struct Grant {
     org: usize,
     subject: String,
+    scopes: BTreeSet<String>,
     expires: Instant,
 }
 
@@ -73,6 +91,8 @@ impl FakeGoogle {
             token_url: format!("http://{addr}/token"),
             seed,
             grants: Mutex::new(HashMap::new()),
+            delegated: Mutex::new(ALLOWED_SCOPES.into_iter().collect()),
+            over_quota: std::sync::atomic::AtomicBool::new(false),
         });
         let running = spawn(
             "Google Workspace",
@@ -95,6 +115,33 @@ impl FakeGoogle {
         self.base_url()
     }
 
+    /// Removes `scope` from the domain-wide delegation of every org's
+    /// client, as an administrator would in the Admin console.
+    pub fn withdraw_scope(&self, scope: &str) {
+        lock(&self.state.delegated).retain(|s| *s != scope);
+    }
+
+    /// Makes every API call answer as Google does over quota: 403
+    /// `userRateLimitExceeded` (the token endpoint still answers).
+    pub fn set_over_quota(&self, over: bool) {
+        self.state
+            .over_quota
+            .store(over, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The immutable id Google gives the group `name` of `domain`.
+    pub fn group_id(&self, domain: &str, name: &str) -> Option<String> {
+        let (index, org) = self
+            .state
+            .seed
+            .orgs
+            .iter()
+            .enumerate()
+            .find(|(_, o)| o.domain == domain)?;
+        let position = org.group_names().iter().position(|g| *g == name)?;
+        Some(group_id(index, position))
+    }
+
     /// The connection credentials (the JSON zerodesk stores) for `domain`,
     /// with the TEST-ONLY private key.
     pub fn credentials_json(&self, domain: &str) -> Option<Value> {
@@ -113,23 +160,45 @@ enum Route {
     Get(String),
     Update(String),
     SignOut(String),
+    GetGroup(String),
+    HasMember { group: String, member: String },
+}
+
+/// Google's path decoding: `+` is a space, as in a form; only `%2B` is a
+/// plus sign.
+fn google_key(raw_path: &str, index: usize) -> Option<String> {
+    let raw = raw_path.split('/').filter(|s| !s.is_empty()).nth(index)?;
+    let bytes = raw.replace('+', "%20");
+    url::form_urlencoded::parse(
+        format!("k={}", bytes.replace('&', "%26").replace('=', "%3D")).as_bytes(),
+    )
+    .next()
+    .map(|(_, v)| v.into_owned())
 }
 
 impl Route {
     fn parse(request: &Incoming) -> Option<Self> {
         let m = &request.method;
+        let key = |index| google_key(&request.raw_path, index);
         match request.segs().as_slice() {
             ["token"] if m == Method::POST => Some(Route::Token),
-            ["admin", "directory", "v1", "users", key] if m == Method::GET => {
-                Some(Route::Get((*key).to_owned()))
+            ["admin", "directory", "v1", "users", _] if m == Method::GET => {
+                Some(Route::Get(key(4)?))
             }
-            ["admin", "directory", "v1", "users", key]
-                if m == Method::PUT || m == Method::PATCH =>
-            {
-                Some(Route::Update((*key).to_owned()))
+            ["admin", "directory", "v1", "users", _] if m == Method::PUT || m == Method::PATCH => {
+                Some(Route::Update(key(4)?))
             }
-            ["admin", "directory", "v1", "users", key, "signOut"] if m == Method::POST => {
-                Some(Route::SignOut((*key).to_owned()))
+            ["admin", "directory", "v1", "users", _, "signOut"] if m == Method::POST => {
+                Some(Route::SignOut(key(4)?))
+            }
+            ["admin", "directory", "v1", "groups", _] if m == Method::GET => {
+                Some(Route::GetGroup(key(4)?))
+            }
+            ["admin", "directory", "v1", "groups", _, "hasMember", _] if m == Method::GET => {
+                Some(Route::HasMember {
+                    group: key(4)?,
+                    member: key(6)?,
+                })
             }
             _ => None,
         }
@@ -141,6 +210,8 @@ impl Route {
             Some(Route::Get(_)) => "users.get",
             Some(Route::Update(_)) => "users.update",
             Some(Route::SignOut(_)) => "users.signOut",
+            Some(Route::GetGroup(_)) => "groups.get",
+            Some(Route::HasMember { .. }) => "members.hasMember",
             None => "unknown",
         }
     }
@@ -152,6 +223,7 @@ fn api_error(status: StatusCode, message: &str) -> Response {
         400 => "invalid",
         401 => "authError",
         403 => "forbidden",
+        // Google signals quota with 403 and this reason; 429 is rare.
         404 => "notFound",
         411 => "lengthRequired",
         429 => "rateLimitExceeded",
@@ -176,6 +248,12 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 }
 
 impl FakeState for GoogleState {
+    const DESCRIBED: crate::conformance::Described = crate::conformance::Described::Google;
+
+    fn controls(&self) -> &Controls {
+        &self.controls
+    }
+
     async fn handle(self: Arc<Self>, request: Incoming) -> Response {
         let route = Route::parse(&request);
         let name = Route::name(route.as_ref());
@@ -183,24 +261,72 @@ impl FakeState for GoogleState {
         if let Some(response) = apply_fault(self.controls.fault_for(name), status_error).await {
             return response;
         }
+        if !matches!(route, None | Some(Route::Token))
+            && self.over_quota.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return quota_error();
+        }
         match route {
             None => api_error(StatusCode::NOT_FOUND, "Not Found"),
             Some(Route::Token) => self.token(&request),
-            Some(Route::Get(key)) => {
-                self.with_user(&request, &key, |user| (StatusCode::OK, user_json(user)))
-            }
+            Some(Route::Get(key)) => self.with_user(&request, &key, READ_USER, |user| {
+                (StatusCode::OK, user_json(user))
+            }),
             Some(Route::Update(key)) => self.update(&request, &key),
             Some(Route::SignOut(key)) => {
                 if request.header(header::CONTENT_LENGTH).is_none() {
                     return api_error(StatusCode::LENGTH_REQUIRED, "Length Required");
                 }
-                self.with_user(&request, &key, |user| {
+                self.with_user(&request, &key, &[USER_SECURITY_SCOPE], |user| {
                     user.sessions_revoked += 1;
                     (StatusCode::NO_CONTENT, Value::Null)
                 })
             }
+            Some(Route::GetGroup(key)) => self.group(&request, &key, None),
+            Some(Route::HasMember { group, member }) => self.group(&request, &group, Some(&member)),
         }
     }
+}
+
+/// What users.get accepts; users.update needs the read-write scope.
+const READ_USER: &[&str] = &[USER_SCOPE, USER_READONLY_SCOPE];
+const WRITE_USER: &[&str] = &[USER_SCOPE];
+const READ_GROUP: &[&str] = &[GROUP_SCOPE, GROUP_READONLY_SCOPE];
+
+fn quota_error() -> Response {
+    let message =
+        "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user'";
+    json(
+        StatusCode::FORBIDDEN,
+        json!({"error": {"code": 403, "message": message, "errors": [{"message": message, "domain": "usageLimits", "reason": "userRateLimitExceeded"}]}}),
+    )
+}
+
+fn insufficient_scopes() -> Response {
+    let message = "Request had insufficient authentication scopes.";
+    json(
+        StatusCode::FORBIDDEN,
+        json!({"error": {"code": 403, "message": message, "errors": [{"message": message, "domain": "global", "reason": "insufficientPermissions"}], "status": "PERMISSION_DENIED"}}),
+    )
+}
+
+/// Group ids look like Google's: 15 characters starting with `0`.
+fn group_id(org: usize, position: usize) -> String {
+    format!("0{org:02}grp{position:09}x")
+}
+
+fn group_email(name: &str, domain: &str) -> String {
+    let local: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{local}@{domain}")
 }
 
 impl GoogleState {
@@ -226,13 +352,14 @@ impl GoogleState {
             );
         };
         match self.verify_assertion(assertion) {
-            Ok((org, subject)) => {
+            Ok((org, subject, scopes)) => {
                 let token = random_token("ya29.test-only-");
                 lock(&self.grants).insert(
                     token.clone(),
                     Grant {
                         org,
                         subject,
+                        scopes,
                         expires: Instant::now() + TOKEN_LIFETIME,
                     },
                 );
@@ -247,8 +374,11 @@ impl GoogleState {
 
     /// Checks the assertion as Google does: RS256 over the service account's
     /// key, `aud` the token URL, a lifetime of at most an hour, a subject in
-    /// the domain, and exactly the allowed scopes.
-    fn verify_assertion(&self, assertion: &str) -> Result<(usize, String), Response> {
+    /// the domain, and only known scopes, each delegated to the client.
+    fn verify_assertion(
+        &self,
+        assertion: &str,
+    ) -> Result<(usize, String, BTreeSet<String>), Response> {
         let invalid_grant = |d: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", d);
         let header =
             jsonwebtoken::decode_header(assertion).map_err(|_| invalid_grant("Invalid JWT"))?;
@@ -288,14 +418,22 @@ impl GoogleState {
             ));
         }
         let requested: BTreeSet<&str> = claims.scope.split_whitespace().collect();
-        let allowed: BTreeSet<&str> = ALLOWED_SCOPES.into_iter().collect();
-        if requested != allowed {
+        if requested.is_empty() || !requested.iter().all(|s| KNOWN_SCOPES.contains(s)) {
             return Err(oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_scope",
                 "Invalid OAuth scope or ID token audience provided.",
             ));
         }
+        let delegated = lock(&self.delegated);
+        if !requested.iter().all(|s| delegated.contains(s)) {
+            return Err(oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized_client",
+                "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
+            ));
+        }
+        drop(delegated);
         let subject = claims.sub.unwrap_or_default();
         let in_org = lock(&self.users)
             .iter()
@@ -303,7 +441,67 @@ impl GoogleState {
         if !in_org {
             return Err(invalid_grant("Invalid email or User ID"));
         }
-        Ok((org_index, subject))
+        let scopes = requested.into_iter().map(str::to_owned).collect();
+        Ok((org_index, subject, scopes))
+    }
+
+    /// The token's org and subject, if the bearer token is live and carries
+    /// one of `scopes`; else Google's answer.
+    fn authorize(&self, request: &Incoming, scopes: &[&str]) -> Result<(usize, String), Response> {
+        let grants = lock(&self.grants);
+        let Some(grant) = request
+            .bearer()
+            .and_then(|t| grants.get(t))
+            .filter(|g| g.expires > Instant::now())
+        else {
+            return Err(api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials"));
+        };
+        if !scopes.iter().any(|s| grant.scopes.contains(*s)) {
+            return Err(insufficient_scopes());
+        }
+        Ok((grant.org, grant.subject.clone()))
+    }
+
+    /// groups.get (`member` None) or members.hasMember. Groups are found by
+    /// address (case-insensitive) or id, in the token's domain only;
+    /// membership is direct (the seed has no nested groups).
+    fn group(&self, request: &Incoming, key: &str, member: Option<&str>) -> Response {
+        let (org_index, _) = match self.authorize(request, READ_GROUP) {
+            Ok(g) => g,
+            Err(response) => return response,
+        };
+        let org = &self.seed.orgs[org_index];
+        let found = org.group_names().into_iter().enumerate().find(|(i, name)| {
+            group_email(name, &org.domain).eq_ignore_ascii_case(key)
+                || group_id(org_index, *i) == key
+        });
+        let Some((position, name)) = found else {
+            return api_error(StatusCode::NOT_FOUND, "Resource Not Found: groupKey");
+        };
+        let Some(member) = member else {
+            return json(
+                StatusCode::OK,
+                json!({
+                    "kind": "admin#directory#group",
+                    "id": group_id(org_index, position),
+                    "etag": format!("\"etag-{}\"", group_id(org_index, position)),
+                    "email": group_email(name, &org.domain),
+                    "name": name,
+                    "directMembersCount": org.users.iter().filter(|u| u.groups.iter().any(|g| g == name)).count().to_string(),
+                    "description": "",
+                    "adminCreated": true,
+                }),
+            );
+        };
+        let users = lock(&self.users);
+        let Some(user) = users
+            .iter()
+            .find(|u| u.org == org_index && (u.seed.is_named(member) || u.id == member))
+        else {
+            return api_error(StatusCode::NOT_FOUND, "Resource Not Found: memberKey");
+        };
+        let is_member = user.seed.groups.iter().any(|g| g == name);
+        json(StatusCode::OK, json!({"isMember": is_member}))
     }
 
     /// Authenticates the bearer token, checks the impersonated admin, finds
@@ -312,18 +510,12 @@ impl GoogleState {
         &self,
         request: &Incoming,
         key: &str,
+        scopes: &[&str],
         act: impl FnOnce(&mut FakeUser) -> (StatusCode, Value),
     ) -> Response {
-        let grant = {
-            let grants = lock(&self.grants);
-            request
-                .bearer()
-                .and_then(|t| grants.get(t))
-                .filter(|g| g.expires > Instant::now())
-                .map(|g| (g.org, g.subject.clone()))
-        };
-        let Some((org, subject)) = grant else {
-            return api_error(StatusCode::UNAUTHORIZED, "Invalid Credentials");
+        let (org, subject) = match self.authorize(request, scopes) {
+            Ok(g) => g,
+            Err(response) => return response,
         };
         let mut users = lock(&self.users);
         let acting_admin = users
@@ -337,7 +529,7 @@ impl GoogleState {
         }
         let Some(user) = users
             .iter_mut()
-            .find(|u| u.seed.email.eq_ignore_ascii_case(key) || u.id == key)
+            .find(|u| u.seed.is_named(key) || u.id == key)
         else {
             return api_error(StatusCode::NOT_FOUND, "Resource Not Found: userKey");
         };
@@ -365,7 +557,7 @@ impl GoogleState {
             Ok(c) => c,
             Err(message) => return api_error(StatusCode::BAD_REQUEST, &message),
         };
-        self.with_user(request, key, |user| {
+        self.with_user(request, key, WRITE_USER, |user| {
             change.apply(user);
             (StatusCode::OK, user_json(user))
         })
@@ -470,7 +662,9 @@ fn user_json(user: &FakeUser) -> Value {
         "archived": false,
         "changePasswordAtNextLogin": user.must_change_password,
         "ipWhitelisted": false,
-        "emails": [{"address": user.seed.email, "primary": true}],
+        "emails": std::iter::once(json!({"address": user.seed.email, "primary": true}))
+            .chain(user.seed.aliases.iter().map(|a| json!({"address": a})))
+            .collect::<Vec<_>>(),
         "customerId": "C0testonly",
         "orgUnitPath": user.seed.org_unit,
         "isMailboxSetup": true,
@@ -485,6 +679,9 @@ fn user_json(user: &FakeUser) -> Value {
         ("recoveryPhone", user.seed.mobile_phone()),
     ];
     if let Some(obj) = value.as_object_mut() {
+        if !user.seed.aliases.is_empty() {
+            obj.insert("aliases".to_owned(), json!(user.seed.aliases));
+        }
         for (field, present) in optional {
             if let Some(v) = present {
                 obj.insert(field.to_owned(), Value::String(v.to_owned()));

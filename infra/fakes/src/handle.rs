@@ -1,6 +1,6 @@
-//! The test-side controls every fake handle offers (recorded calls, faults,
-//! users as the fake now holds them), written once and stamped onto each
-//! handle type by a macro.
+//! The test-side controls every fake handle offers (recorded calls,
+//! violations of the published description, faults, users as the fake now
+//! holds them), written once and stamped onto each handle type by a macro.
 
 macro_rules! fake_handle_methods {
     () => {
@@ -24,6 +24,13 @@ macro_rules! fake_handle_methods {
                 .into_iter()
                 .filter(|c| c.route == route)
                 .collect()
+        }
+
+        /// The requests the provider's published description does not allow,
+        /// oldest first. Each was answered 400 and not handled; its call is
+        /// recorded under the route `not_in_published_description`.
+        pub fn violations(&self) -> Vec<$crate::Violation> {
+            self.state.controls.violations()
         }
 
         /// Makes one route misbehave until `clear_faults`.

@@ -1,12 +1,15 @@
 //! Fake Google Workspace, Microsoft Graph and Okta directories on 127.0.0.1,
 //! for tests (started in-process) and for the local stack. They check what
-//! the real APIs check, record every call, and misbehave on request. Test
-//! material only: every credential in here is public and protects nothing.
+//! the real APIs check, refuse any request the provider's published API
+//! description does not allow (`descriptions/`), record every call, and
+//! misbehave on request. Test material only: every credential in here is
+//! public and protects nothing.
 
 // Handlers return the provider's error response as the `Err` of a Result,
 // as axum handlers do; boxing every response would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod conformance;
 mod google;
 mod graph;
 mod handle;
@@ -14,6 +17,7 @@ mod okta;
 mod seed;
 mod server;
 
+pub use conformance::Violation;
 pub use google::{ALLOWED_SCOPES as GOOGLE_ALLOWED_SCOPES, FakeGoogle};
 pub use graph::{FakeGraph, GRAPH_DEFAULT_SCOPE};
 pub use okta::{FakeOkta, GRANTABLE_SCOPES as OKTA_GRANTABLE_SCOPES, PushAnswer};
@@ -21,7 +25,7 @@ pub use seed::{
     FactorKind, FakeUser, GoogleOrg, GraphOrg, OktaOrg, PhoneKind, Seed, SeedFactor, SeedOrg,
     SeedPhone, SeedState, SeedUser, TEST_ONLY_PRIVATE_KEY_PEM, TEST_ONLY_PUBLIC_KEY_PEM, demo_seed,
 };
-pub use server::{Fault, RecordedCall, StartError};
+pub use server::{Fault, NOT_IN_DESCRIPTION, RecordedCall, StartError};
 
 /// All three fakes, as the local stack runs them.
 pub struct Fakes {

@@ -31,7 +31,12 @@ pub struct SeedUser {
     pub family_name: String,
     /// Google super admin, Entra Global Administrator, Okta Super Admin.
     pub admin: bool,
+    /// Group names; each fake gives every group of an organisation its own
+    /// immutable id in the provider's format.
     pub groups: Vec<String>,
+    /// Other addresses of the same account: Google aliases, Entra
+    /// `proxyAddresses`, Okta's `email` when it differs from the login.
+    pub aliases: Vec<String>,
     /// Google organisational unit path.
     pub org_unit: String,
     pub state: SeedState,
@@ -92,6 +97,7 @@ impl SeedUser {
             family_name: "Example".to_owned(),
             admin: false,
             groups: vec!["Staff".to_owned()],
+            aliases: Vec::new(),
             org_unit: "/Staff".to_owned(),
             state,
             recovery_email: None,
@@ -161,6 +167,18 @@ impl SeedUser {
         self
     }
 
+    pub fn with_alias(mut self, address: &str) -> Self {
+        self.aliases.push(address.to_owned());
+        self
+    }
+
+    /// Whether `key` names this user: the address or an alias, compared
+    /// case-insensitively as every provider compares addresses.
+    pub fn is_named(&self, key: &str) -> bool {
+        self.email.eq_ignore_ascii_case(key)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(key))
+    }
+
     pub fn in_org_unit(mut self, path: &str) -> Self {
         self.org_unit = path.to_owned();
         self
@@ -214,6 +232,20 @@ impl Seed {
 }
 
 impl SeedOrg {
+    /// Every group name its users are in, in first-seen order: the index is
+    /// what each fake derives the group's id from.
+    pub fn group_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for group in self.users.iter().flat_map(|u| &u.groups) {
+            if !names.contains(&group.as_str()) {
+                names.push(group);
+            }
+        }
+        names
+    }
+}
+
+impl SeedOrg {
     /// An organisation with TEST-ONLY credentials derived from its domain.
     pub fn new(
         domain: &str,
@@ -250,7 +282,8 @@ impl SeedOrg {
 /// The demo tenant's directory (`demo.example`) and a second customer's
 /// (`other.example`) that the demo credentials must never reach.
 ///
-/// demo.example: alice (active), bob (locked out), carol (active, Finance),
+/// demo.example: alice (active), bob (locked out), carol (active, Finance,
+/// also known as c.finance@demo.example),
 /// dave (suspended by an administrator), root (directory administrator,
 /// in enough groups that membership listings take more than one page).
 /// other.example: eve (active), frank (locked out), admin (administrator).
@@ -276,6 +309,7 @@ pub fn demo_seed() -> Seed {
                 .with_push_factor(),
             SeedUser::new("carol@demo.example", SeedState::Active)
                 .in_groups(&["Finance", "Staff"])
+                .with_alias("c.finance@demo.example")
                 .in_org_unit("/Finance/Payroll")
                 .with_recovery_email("carol.home@mail.example")
                 .with_phone(PhoneKind::Office, "+15555550190")

@@ -1,6 +1,7 @@
 //! What every fake shares: binding on 127.0.0.1, the request as the fakes
-//! see it, the call recorder, and fault injection (status, hang, garbage).
-//! Never binds any other address; never logs what it receives.
+//! see it, the check against the provider's published description, the call
+//! recorder, and fault injection (status, hang, garbage). Never binds any
+//! other address; never logs what it receives.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,8 +13,10 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
+
+use crate::conformance::{self, Described, Violation};
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not start the fake {which} on 127.0.0.1")]
@@ -50,11 +53,15 @@ pub enum Fault {
     Garbage,
 }
 
-/// Recorded calls and configured faults, shared by a fake's handler and its
-/// test-side handle.
+/// The route name recorded for a request the description does not allow.
+pub const NOT_IN_DESCRIPTION: &str = "not_in_published_description";
+
+/// Recorded calls, violations of the description and configured faults,
+/// shared by a fake's handler and its test-side handle.
 #[derive(Default)]
 pub(crate) struct Controls {
     calls: Mutex<Vec<RecordedCall>>,
+    violations: Mutex<Vec<Violation>>,
     faults: Mutex<Faults>,
 }
 
@@ -83,6 +90,22 @@ impl Controls {
 
     pub(crate) fn calls(&self) -> Vec<RecordedCall> {
         lock(&self.calls).clone()
+    }
+
+    pub(crate) fn violations(&self) -> Vec<Violation> {
+        lock(&self.violations).clone()
+    }
+
+    /// Records a request the description does not allow and answers it 400
+    /// without handling it.
+    fn refuse(&self, request: &Incoming, violation: Violation) -> Response {
+        self.record(NOT_IN_DESCRIPTION, request);
+        let detail = violation.to_string();
+        lock(&self.violations).push(violation);
+        json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": NOT_IN_DESCRIPTION, "detail": detail}),
+        )
     }
 
     pub(crate) fn fault_for(&self, route: &str) -> Option<Fault> {
@@ -178,6 +201,20 @@ impl Incoming {
             .collect()
     }
 
+    /// The operation of the published description this request is, or why
+    /// it is none. Granted scopes are not known here, so not checked.
+    fn conforms(&self, described: Described) -> Result<&'static str, Violation> {
+        let request = conformance::Request {
+            method: &self.method,
+            raw_path: &self.raw_path,
+            query: &self.query,
+            content_type: self.header(header::CONTENT_TYPE),
+            body: &self.body,
+            granted: None,
+        };
+        conformance::check(described, &request)
+    }
+
     pub(crate) fn json_object(&self) -> Option<Map<String, Value>> {
         match serde_json::from_slice(&self.body) {
             Ok(Value::Object(map)) => Some(map),
@@ -212,7 +249,7 @@ impl Incoming {
     }
 }
 
-fn percent_decode(segment: &str) -> String {
+pub(crate) fn percent_decode(segment: &str) -> String {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -314,17 +351,26 @@ pub(crate) fn random_token(prefix: &str) -> String {
 
 /// Shared bookkeeping of every fake: its controls plus the handler wiring.
 pub(crate) trait FakeState: Send + Sync + 'static {
+    /// The provider whose published description every request must fit.
+    const DESCRIBED: Described;
+
+    fn controls(&self) -> &Controls;
+
     fn handle(self: Arc<Self>, request: Incoming) -> impl Future<Output = Response> + Send;
 }
 
+/// Every fake's single entry: a request the provider's description does
+/// not allow is refused before the fake handles it (or applies a fault).
 pub(crate) fn router<S: FakeState>(state: Arc<S>) -> Router {
     Router::new().fallback(
         move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
             let state = Arc::clone(&state);
             async move {
-                state
-                    .handle(Incoming::new(method, &uri, headers, body))
-                    .await
+                let request = Incoming::new(method, &uri, headers, body);
+                match request.conforms(S::DESCRIBED) {
+                    Ok(_) => state.handle(request).await,
+                    Err(violation) => state.controls().refuse(&request, violation),
+                }
             }
         },
     )

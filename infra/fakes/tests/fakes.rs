@@ -69,18 +69,26 @@ async fn google_issues_a_token_for_exactly_the_two_user_scopes() {
 }
 
 #[tokio::test]
-async fn google_refuses_any_other_scope_set_with_invalid_scope() {
+async fn google_grants_delegated_scopes_and_refuses_others_as_google_does() {
     let fake = FakeGoogle::start(demo_seed()).await.unwrap();
-    let extra = format!(
-        "{} https://www.googleapis.com/auth/admin.directory.group.readonly",
+    // Any subset of the delegated scopes is granted.
+    let (status, _) = google_token_request(
+        &fake,
+        &sign(&google_claims(&fake, GOOGLE_ALLOWED_SCOPES[0])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // A scope that is not delegated to the client: unauthorized_client.
+    let write_groups = format!(
+        "{} https://www.googleapis.com/auth/admin.directory.group",
         GOOGLE_ALLOWED_SCOPES.join(" ")
     );
-    for scope in [
-        extra.as_str(),
-        GOOGLE_ALLOWED_SCOPES[0],
-        "https://www.googleapis.com/auth/cloud-platform",
-        "",
-    ] {
+    let (status, body) =
+        google_token_request(&fake, &sign(&google_claims(&fake, &write_groups))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"], json!("unauthorized_client"));
+    // No scope, or one that is not an Admin SDK Directory scope: invalid_scope.
+    for scope in ["https://www.googleapis.com/auth/cloud-platform", ""] {
         let (status, body) = google_token_request(&fake, &sign(&google_claims(&fake, scope))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{scope}");
         assert_eq!(body["error"], json!("invalid_scope"), "{scope}");
@@ -300,6 +308,7 @@ async fn okta_token(fake: &FakeOkta, scope: &str, jti: &str) -> (StatusCode, Val
 #[tokio::test]
 async fn okta_refuses_a_replayed_assertion_and_unknown_scopes() {
     let fake = FakeOkta::start(demo_seed()).await.unwrap();
+    fake.set_dpop_required(false);
     assert_eq!(
         okta_token(&fake, "okta.users.read", "jti-1").await.0,
         StatusCode::OK
@@ -319,6 +328,7 @@ async fn okta_refuses_a_replayed_assertion_and_unknown_scopes() {
 #[tokio::test]
 async fn okta_read_only_token_cannot_unlock() {
     let fake = FakeOkta::start(demo_seed()).await.unwrap();
+    fake.set_dpop_required(false);
     let (_, body) = okta_token(&fake, "okta.users.read", "jti-ro").await;
     let token = body["access_token"].as_str().unwrap();
     let response = reqwest::Client::new()
@@ -377,14 +387,21 @@ async fn faults_apply_per_route_and_globally_and_calls_are_recorded() {
     assert!(serde_json::from_str::<Value>(&garbage).is_err());
 
     fake.clear_faults();
+    // A path the published description does not have is refused as such.
     assert_eq!(
         get("/api/v1/nothing-here").await.unwrap().status(),
-        StatusCode::NOT_FOUND
+        StatusCode::BAD_REQUEST
     );
+    assert_eq!(fake.violations().len(), 1);
     let routes: Vec<&str> = fake.calls().iter().map(|c| c.route).collect();
     assert_eq!(
         routes,
-        vec!["users.get", "users.roles", "users.get", "unknown"]
+        vec![
+            "users.get",
+            "users.roles",
+            "users.get",
+            "not_in_published_description"
+        ]
     );
 }
 
@@ -623,6 +640,7 @@ async fn okta_push_waits_once_then_gives_the_scripted_answer() {
 #[tokio::test]
 async fn okta_push_needs_manage_scope_a_user_agent_and_an_active_factor() {
     let fake = FakeOkta::start(demo_seed()).await.unwrap();
+    fake.set_dpop_required(false);
     let (_, alice) = okta_factors(&fake, "alice@demo.example", OKTA_DEMO_TOKEN).await;
     let push_id = factor_of(&alice, "push")["id"].as_str().unwrap().to_owned();
     let verify = |who: &str, factor: &str| {

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use zerodesk_crypto::ConnectionSecrets;
+use zerodesk_directory::DirectoryConnector;
 use zerodesk_domain::{
     Action, Clock, CorrelationId, Principal, SystemTask, TenantId, TenantPolicy, TenantScope,
     is_allowed,
@@ -33,6 +34,9 @@ pub trait AdminPorts {
     type Tickets: TicketStore;
     type Audit: AuditStore;
     type Vault: ConnectionSecrets;
+    /// Reaches the tenant's directory: checking a connection, resolving
+    /// protected accounts and groups, revoking zerodesk's access.
+    type Directories: DirectoryConnector;
     type Publisher: Publisher;
     type Clock: Clock;
 }
@@ -44,6 +48,7 @@ pub struct Admin<P: AdminPorts> {
     pub tickets: P::Tickets,
     pub audit: P::Audit,
     pub vault: P::Vault,
+    pub directories: P::Directories,
     pub publisher: P::Publisher,
     pub clock: P::Clock,
     pub gate: TenantGate,
@@ -55,6 +60,7 @@ impl<P: AdminPorts> Admin<P> {
         tickets: P::Tickets,
         audit: P::Audit,
         vault: P::Vault,
+        directories: P::Directories,
         publisher: P::Publisher,
         clock: P::Clock,
     ) -> Self {
@@ -63,6 +69,7 @@ impl<P: AdminPorts> Admin<P> {
             tickets,
             audit,
             vault,
+            directories,
             publisher,
             clock,
             gate: TenantGate::default(),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use zerodesk_aws::TenantClientsCache;
 use zerodesk_crypto::{MemorySecrets, TenantVault};
+use zerodesk_directory::{HttpsDirectories, MemoryDirectory};
 use zerodesk_domain::SystemClock;
 use zerodesk_events::{EventBridgePublisher, InMemoryPublisher};
 use zerodesk_ledger::{DynamoAudit, MemoryAudit};
@@ -22,6 +23,7 @@ impl AdminPorts for Deployed {
     type Tickets = DynamoTickets<Arc<TenantClientsCache>>;
     type Audit = DynamoAudit<Arc<TenantClientsCache>>;
     type Vault = TenantVault;
+    type Directories = HttpsDirectories;
     type Publisher = EventBridgePublisher;
     type Clock = SystemClock;
 }
@@ -34,6 +36,7 @@ impl AdminPorts for InMemory {
     type Tickets = MemoryTickets;
     type Audit = MemoryAudit;
     type Vault = MemorySecrets;
+    type Directories = MemoryDirectory;
     type Publisher = InMemoryPublisher;
     type Clock = SystemClock;
 }

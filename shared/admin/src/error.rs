@@ -23,6 +23,17 @@ pub enum AdminError {
     },
     #[error("{0}")]
     Conflict(&'static str),
+    /// The directory refused what zerodesk needs; `missing` are the
+    /// provider's own names for it.
+    #[error("the directory connection is missing: {}", missing.join(", "))]
+    ConnectionIncomplete { missing: Vec<String> },
+    /// The directory could not resolve a protected account or group.
+    #[error("invalid value in '{field}': {entry} {reason}")]
+    Unresolved {
+        field: &'static str,
+        entry: String,
+        reason: &'static str,
+    },
     #[error("a dependency is unavailable")]
     Unavailable(#[source] BoxError),
     #[error("internal error: {0}")]

@@ -110,10 +110,20 @@ impl<P: AdminPorts> Admin<P> {
             TenantStatus::Offboarding { .. } => {}
             TenantStatus::Purged { .. } => return Err(AdminError::NotFound),
         }
+        let removal = self.revoke_stored_access(&scope).await;
         self.vault.destroy(&scope).await?;
         self.tenants.delete_connection(&scope).await?;
         self.publish_lifecycle(by, &scope, LifecycleChange::Offboarded)
             .await?;
+        if !removal.revoked.is_empty() || !removal.tenant_must_remove.is_empty() {
+            self.publish_config(
+                by,
+                &scope,
+                zerodesk_events::ConfigChange::ConnectionDeleted,
+                &crate::connection::removal_details(&removal),
+            )
+            .await;
+        }
         Ok(TenantView::from(&record))
     }
 

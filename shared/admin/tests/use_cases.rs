@@ -33,6 +33,7 @@ fn world() -> World {
             tickets.clone(),
             audit.clone(),
             MemorySecrets::new(),
+            zerodesk_directory::MemoryDirectory::new(),
             InMemoryPublisher::new(),
             SystemClock,
         ),
@@ -205,4 +206,77 @@ async fn an_unavailable_tenant_table_is_transient_and_a_refusal_is_not() {
         .unwrap_err();
     assert!(matches!(down, AdminError::Unavailable(_)), "{down:?}");
     assert!(down.is_transient());
+}
+
+/// The admin's world with a directory: carol (also c.finance) in Finance.
+fn world_with_directory() -> World {
+    let mut w = world();
+    w.admin.directories = zerodesk_directory::MemoryDirectory::new()
+        .with_group("grp-finance", "Finance")
+        .with_account(
+            "carol@acme.example",
+            zerodesk_directory::MemoryAccount::new(zerodesk_directory::AccountState::Active)
+                .in_groups(&["grp-finance"]),
+        )
+        .with_alias("c.finance@acme.example", "carol@acme.example");
+    w
+}
+
+#[tokio::test]
+async fn protected_entries_are_stored_as_the_directorys_ids_and_unknown_ones_are_named() {
+    use zerodesk_crypto::{ConnectionSecrets, SecretBytes};
+    let w = world_with_directory();
+    let tenant = onboarded(&w).await;
+    let corr = CorrelationId::generate();
+    let admin = principal(Role::TenantAdmin, Some(&tenant));
+    let by = RequestedBy {
+        principal: &admin,
+        correlation_id: &corr,
+    };
+    let mut policy = zerodesk_domain::TenantPolicy::default();
+    policy
+        .protected_accounts
+        .insert(AccountRef::parse("c.finance@acme.example").unwrap());
+    policy.protected_groups.insert("FINANCE".to_owned());
+
+    // No connection yet: stored unresolved, so every action escalates.
+    let stored = w.admin.put_policy(by, policy.clone()).await.unwrap();
+    assert_eq!(stored.protected_ids, None);
+
+    let scope = TenantScope::for_system_task(tenant.clone(), SystemTask::TenantLifecycle);
+    w.admin
+        .vault
+        .store(
+            &scope,
+            &zerodesk_domain::ConnectionId::parse("conn-1").unwrap(),
+            SecretBytes::new(
+                br#"{"provider":"okta_api_token","org_url":"https://acme.okta.com","api_token":"t"}"#
+                    .to_vec(),
+            ),
+        )
+        .await
+        .unwrap();
+    let stored = w.admin.put_policy(by, policy.clone()).await.unwrap();
+    let ids = stored.protected_ids.expect("resolved");
+    assert_eq!(ids.provider, "okta");
+    assert_eq!(
+        ids.accounts.into_iter().collect::<Vec<_>>(),
+        vec!["id:carol@acme.example"],
+        "the alias is stored as the account's id"
+    );
+    assert_eq!(
+        ids.groups.into_iter().collect::<Vec<_>>(),
+        vec!["grp-finance"],
+        "the group named in another case is stored as its id"
+    );
+
+    policy.protected_groups.insert("Payroll".to_owned());
+    let refused = w.admin.put_policy(by, policy).await.unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            AdminError::Unresolved { field: "protected_groups", entry, .. } if entry == "Payroll"
+        ),
+        "{refused:?}"
+    );
 }

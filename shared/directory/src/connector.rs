@@ -9,7 +9,8 @@ use crate::error::DirectoryError;
 use crate::google::GoogleWorkspace;
 use crate::graph::MicrosoftGraph;
 use crate::model::{
-    Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult, UnlockOutcome,
+    AccessRevocation, ConnectionReport, Directory, DirectoryGroup, DirectoryUser, OwnerChannels,
+    Provider, PushChallenge, PushResult, UnlockOutcome,
 };
 use crate::okta::Okta;
 use crate::password::TemporaryPassword;
@@ -117,6 +118,42 @@ impl Directory for Connector {
             Connector::Google(c) => c.push_result(account, factor, transaction).await,
             Connector::Graph(c) => c.push_result(account, factor, transaction).await,
             Connector::Okta(c) => c.push_result(account, factor, transaction).await,
+        }
+    }
+
+    async fn member_of_any(
+        &self,
+        user: &DirectoryUser,
+        group_ids: &[String],
+    ) -> Result<bool, DirectoryError> {
+        match self {
+            Connector::Google(c) => c.member_of_any(user, group_ids).await,
+            Connector::Graph(c) => c.member_of_any(user, group_ids).await,
+            Connector::Okta(c) => c.member_of_any(user, group_ids).await,
+        }
+    }
+
+    async fn resolve_group(&self, name: &str) -> Result<DirectoryGroup, DirectoryError> {
+        match self {
+            Connector::Google(c) => c.resolve_group(name).await,
+            Connector::Graph(c) => c.resolve_group(name).await,
+            Connector::Okta(c) => c.resolve_group(name).await,
+        }
+    }
+
+    async fn check_connection(&self, probe: &AccountRef) -> ConnectionReport {
+        match self {
+            Connector::Google(c) => c.check_connection(probe).await,
+            Connector::Graph(c) => c.check_connection(probe).await,
+            Connector::Okta(c) => c.check_connection(probe).await,
+        }
+    }
+
+    async fn revoke_access(&self) -> AccessRevocation {
+        match self {
+            Connector::Google(c) => c.revoke_access().await,
+            Connector::Graph(c) => c.revoke_access().await,
+            Connector::Okta(c) => c.revoke_access().await,
         }
     }
 }

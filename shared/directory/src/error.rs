@@ -20,8 +20,13 @@ pub enum DirectoryError {
     #[error("{provider} refused the request with status {status}")]
     Provider { provider: Provider, status: u16 },
 
+    /// The provider is throttling; `retry_after` is when it said to try
+    /// again, where it said.
     #[error("{provider} is rate limiting the connector")]
-    RateLimited { provider: Provider },
+    RateLimited {
+        provider: Provider,
+        retry_after: Option<std::time::Duration>,
+    },
 
     #[error("{provider} is unavailable")]
     Unavailable {
@@ -114,7 +119,13 @@ mod tests {
     fn only_transient_failures_are_retryable() {
         let p = Provider::Okta;
         assert!(DirectoryError::Timeout { provider: p }.is_retryable());
-        assert!(DirectoryError::RateLimited { provider: p }.is_retryable());
+        assert!(
+            DirectoryError::RateLimited {
+                provider: p,
+                retry_after: None
+            }
+            .is_retryable()
+        );
         assert!(
             DirectoryError::Unavailable {
                 provider: p,

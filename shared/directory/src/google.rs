@@ -1,6 +1,7 @@
 //! Google Workspace through the Admin SDK Directory API, as a service account
-//! with domain-wide delegation. Requests exactly the two user scopes and no
-//! other; never sends a plaintext password (SHA-1 hex with `hashFunction`).
+//! with domain-wide delegation. Requests exactly the three scopes below and
+//! no other; never sends a plaintext password (SHA-1 hex with
+//! `hashFunction`).
 
 use jsonwebtoken::{Algorithm, Header};
 use reqwest::RequestBuilder;
@@ -14,14 +15,33 @@ use crate::credentials::{DirectoryEndpoints, GoogleServiceAccount, rsa_signing_k
 use crate::error::DirectoryError;
 use crate::http::{TokenCache, Transport, empty_body, endpoint};
 use crate::model::{
-    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, UnlockOutcome,
+    AccessRevocation, AccountState, ConnectionReport, Directory, DirectoryGroup, DirectoryUser,
+    OwnerChannels, Provider, RequirementKind, RequirementStatus, UnlockOutcome,
 };
 use crate::password::TemporaryPassword;
 use crate::phone::e164;
 use crate::secret::Secret;
 
-/// The only scopes this connector ever asks for, space-separated as sent.
-pub const GOOGLE_SCOPES: &str = "https://www.googleapis.com/auth/admin.directory.user https://www.googleapis.com/auth/admin.directory.user.security";
+/// The scopes this connector asks for, each with what it is for. Users need
+/// the read-write scope (a reset is `users.update`; the read-only one is
+/// `admin.directory.user.readonly`); groups are only read.
+pub const GOOGLE_SCOPE_NEEDS: [(&str, &str); 3] = [
+    (
+        "https://www.googleapis.com/auth/admin.directory.user",
+        "read accounts, set a temporary password, clear a sign-in challenge suspension",
+    ),
+    (
+        "https://www.googleapis.com/auth/admin.directory.user.security",
+        "sign the account out everywhere",
+    ),
+    (
+        "https://www.googleapis.com/auth/admin.directory.group.readonly",
+        "resolve protected groups and check membership",
+    ),
+];
+
+/// The same scopes, space-separated as sent in the assertion.
+pub const GOOGLE_SCOPES: &str = "https://www.googleapis.com/auth/admin.directory.user https://www.googleapis.com/auth/admin.directory.user.security https://www.googleapis.com/auth/admin.directory.group.readonly";
 
 /// Suspension reasons that mean "locked out" rather than "suspended by
 /// someone": Google's sign-in challenge after suspicious activity. Every
@@ -68,8 +88,6 @@ struct GoogleUser {
     #[serde(default)]
     change_password_at_next_login: bool,
     #[serde(default)]
-    org_unit_path: Option<String>,
-    #[serde(default)]
     recovery_email: Option<String>,
     /// E.164 by Google's definition; anything else is dropped.
     #[serde(default)]
@@ -82,6 +100,18 @@ struct PasswordUpdate<'a> {
     password: &'a str,
     hash_function: &'static str,
     change_password_at_next_login: bool,
+}
+
+#[derive(Deserialize)]
+struct GoogleGroup {
+    id: String,
+    email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Membership {
+    is_member: bool,
 }
 
 #[derive(Serialize)]
@@ -105,12 +135,19 @@ impl GoogleWorkspace {
     }
 
     async fn fetch_token(&self) -> Result<(Secret, std::time::Duration), DirectoryError> {
+        self.fetch_token_for(GOOGLE_SCOPES).await
+    }
+
+    async fn fetch_token_for(
+        &self,
+        scope: &str,
+    ) -> Result<(Secret, std::time::Duration), DirectoryError> {
         let key = rsa_signing_key(&self.account.private_key)?;
         let iat = jsonwebtoken::get_current_timestamp();
         let claims = AssertionClaims {
             iss: &self.account.client_email,
             sub: self.account.admin_subject.as_str(),
-            scope: GOOGLE_SCOPES,
+            scope,
             aud: self.token_url.as_str(),
             iat,
             exp: iat + ASSERTION_LIFETIME_SECS,
@@ -148,6 +185,22 @@ impl GoogleWorkspace {
         result
     }
 
+    fn directory_url(&self, segments: &[&str]) -> Result<Url, DirectoryError> {
+        let mut all = vec!["admin", "directory", "v1"];
+        all.extend_from_slice(segments);
+        endpoint(&self.api_base, &all)
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: Url,
+        what: &'static str,
+    ) -> Result<T, DirectoryError> {
+        let response = self.authorized(self.transport.client().get(url)).await?;
+        let body = self.transport.read_body(response).await?;
+        serde_json::from_slice(&body).map_err(|_| self.transport.malformed(what))
+    }
+
     fn user_url(&self, account: &AccountRef, action: Option<&str>) -> Result<Url, DirectoryError> {
         let mut segments = vec!["admin", "directory", "v1", "users", account.as_str()];
         segments.extend(action);
@@ -155,10 +208,7 @@ impl GoogleWorkspace {
     }
 
     async fn get_user(&self, account: &AccountRef) -> Result<GoogleUser, DirectoryError> {
-        let request = self.transport.client().get(self.user_url(account, None)?);
-        let response = self.authorized(request).await?;
-        let body = self.transport.read_body(response).await?;
-        serde_json::from_slice(&body).map_err(|_| self.transport.malformed("user"))
+        self.get_json(self.user_url(account, None)?, "user").await
     }
 
     async fn update_user(
@@ -200,18 +250,6 @@ fn state_of(user: &GoogleUser) -> AccountState {
     }
 }
 
-/// `/a/b` -> `["/a/b", "/a", "/"]`, so protecting an OU protects its children.
-fn org_unit_and_parents(path: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = path.trim_end_matches('/');
-    while !current.is_empty() {
-        out.push(current.to_owned());
-        current = current.rsplit_once('/').map_or("", |(parent, _)| parent);
-    }
-    out.push("/".to_owned());
-    out
-}
-
 /// Hex SHA-1 of the password, as the Directory API's `hashFunction: SHA-1` expects.
 fn sha1_hex(password: &TemporaryPassword) -> Zeroizing<String> {
     let digest = Sha1::digest(password.expose().as_bytes());
@@ -232,11 +270,6 @@ impl Directory for GoogleWorkspace {
             provider_id: user.id.clone(),
             provider: Provider::GoogleWorkspace,
             is_admin: user.is_admin || user.is_delegated_admin,
-            groups: user
-                .org_unit_path
-                .as_deref()
-                .map(org_unit_and_parents)
-                .unwrap_or_default(),
             state: state_of(&user),
         })
     }
@@ -302,6 +335,116 @@ impl Directory for GoogleWorkspace {
             push_factor: None,
         })
     }
+
+    /// `members.hasMember` per group, which follows nested groups within
+    /// the domain. The member is named by the user's immutable id.
+    async fn member_of_any(
+        &self,
+        user: &DirectoryUser,
+        group_ids: &[String],
+    ) -> Result<bool, DirectoryError> {
+        for group in group_ids {
+            let url = self.directory_url(&["groups", group, "hasMember", &user.provider_id])?;
+            let membership: Membership = self.get_json(url, "membership").await?;
+            if membership.is_member {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// A Google group is named by its address; Google compares addresses
+    /// case-insensitively.
+    async fn resolve_group(&self, name: &str) -> Result<DirectoryGroup, DirectoryError> {
+        let group: GoogleGroup = self
+            .get_json(self.directory_url(&["groups", name])?, "group")
+            .await?;
+        Ok(DirectoryGroup {
+            id: group.id,
+            name: group.email,
+        })
+    }
+
+    /// A token per scope (Google refuses the whole assertion when one scope
+    /// is not delegated, so each is asked alone), then a user read as the
+    /// delegated administrator.
+    async fn check_connection(&self, probe: &AccountRef) -> ConnectionReport {
+        let mut report = ConnectionReport::new(Provider::GoogleWorkspace);
+        let mut credentials_work = false;
+        for (scope, needed_for) in GOOGLE_SCOPE_NEEDS {
+            let status = match self.fetch_token_for(scope).await {
+                Ok(_) => {
+                    credentials_work = true;
+                    RequirementStatus::Granted
+                }
+                Err(DirectoryError::Auth {
+                    reason: "unauthorized_client" | "access_denied" | "invalid_scope",
+                    ..
+                }) => {
+                    credentials_work = true;
+                    RequirementStatus::Missing
+                }
+                Err(_) => RequirementStatus::Unknown,
+            };
+            report.record(RequirementKind::Scope, scope, needed_for, status);
+        }
+        report.requirements.insert(
+            0,
+            crate::model::RequirementCheck {
+                kind: RequirementKind::Credentials,
+                name: format!(
+                    "service account {} acting as {}",
+                    self.account.client_email, self.account.admin_subject
+                ),
+                needed_for: "every call",
+                status: if credentials_work {
+                    RequirementStatus::Granted
+                } else {
+                    RequirementStatus::Missing
+                },
+            },
+        );
+        if report.missing().is_empty() && credentials_work {
+            let status = match self.get_user(probe).await {
+                Ok(_) | Err(DirectoryError::NotFound { .. }) => RequirementStatus::Granted,
+                Err(DirectoryError::Provider { status: 403, .. }) => RequirementStatus::Missing,
+                Err(_) => RequirementStatus::Unknown,
+            };
+            report.record(
+                RequirementKind::AdminRole,
+                format!(
+                    "an admin role with the Users privileges for {}",
+                    self.account.admin_subject
+                ),
+                "read and update accounts as the delegated administrator",
+                status,
+            );
+        }
+        report
+    }
+
+    /// Google lets a service account drop nothing but its own cached token;
+    /// the delegation and the key live in the tenant's consoles.
+    async fn revoke_access(&self) -> AccessRevocation {
+        self.tokens.clear().await;
+        AccessRevocation {
+            revoked: vec!["cached access token".to_owned()],
+            tenant_must_remove: vec![
+                format!(
+                    "the domain-wide delegation entry of service account {} (Admin console: Security > Access and data control > API controls > Domain-wide delegation)",
+                    self.account.client_email
+                ),
+                format!(
+                    "the service account key{} in Google Cloud (IAM > Service accounts > Keys)",
+                    self.account
+                        .private_key_id
+                        .as_deref()
+                        .map(|id| format!(" {id}"))
+                        .unwrap_or_default()
+                ),
+            ],
+        }
+    }
 }
 
 #[cfg(test)]
@@ -309,12 +452,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn org_unit_paths_include_every_parent() {
-        assert_eq!(
-            org_unit_and_parents("/Finance/Payroll"),
-            vec!["/Finance/Payroll", "/Finance", "/"]
-        );
-        assert_eq!(org_unit_and_parents("/"), vec!["/"]);
+    fn the_scopes_sent_are_the_scopes_checked() {
+        let listed: Vec<&str> = GOOGLE_SCOPE_NEEDS.iter().map(|(s, _)| *s).collect();
+        assert_eq!(listed.join(" "), GOOGLE_SCOPES);
     }
 
     #[test]
@@ -328,7 +468,6 @@ mod tests {
             suspension_reason: reason.map(str::to_owned),
             archived: false,
             change_password_at_next_login: false,
-            org_unit_path: None,
             recovery_email: None,
             recovery_phone: None,
         };

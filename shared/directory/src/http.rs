@@ -44,11 +44,30 @@ impl Transport {
     }
 
     /// Sends an API request; a non-2xx status becomes the matching error.
+    /// A throttled answer carries when to try again: Graph's `Retry-After`
+    /// (seconds), Okta's `X-Rate-Limit-Reset` (epoch seconds). Google says
+    /// "quota" with a 403 whose reason names it.
     pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Response, DirectoryError> {
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
+        }
+        let retry_after = retry_after(response.headers(), std::time::SystemTime::now());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(DirectoryError::RateLimited {
+                provider: self.provider,
+                retry_after,
+            });
+        }
+        if status == StatusCode::FORBIDDEN && self.provider == Provider::GoogleWorkspace {
+            let body = self.read_body(response).await.unwrap_or_default();
+            if google_quota_refusal(&body) {
+                return Err(DirectoryError::RateLimited {
+                    provider: self.provider,
+                    retry_after,
+                });
+            }
         }
         Err(self.status_error(status))
     }
@@ -75,6 +94,7 @@ impl Transport {
         if status == StatusCode::TOO_MANY_REQUESTS {
             return Err(DirectoryError::RateLimited {
                 provider: self.provider,
+                retry_after: None,
             });
         }
         if status.is_server_error() {
@@ -119,7 +139,10 @@ impl Transport {
                 reason: "token_rejected",
             },
             StatusCode::NOT_FOUND => DirectoryError::NotFound { provider },
-            StatusCode::TOO_MANY_REQUESTS => DirectoryError::RateLimited { provider },
+            StatusCode::TOO_MANY_REQUESTS => DirectoryError::RateLimited {
+                provider,
+                retry_after: None,
+            },
             s if s.is_server_error() => DirectoryError::Unavailable {
                 provider,
                 status: Some(s.as_u16()),
@@ -155,6 +178,62 @@ impl Transport {
             }
         }
     }
+}
+
+/// When a throttled request may be tried again: `Retry-After` in seconds
+/// (Graph), else `X-Rate-Limit-Reset` as epoch seconds (Okta). At most an
+/// hour, so a wrong header cannot park a ticket for ever.
+fn retry_after(
+    headers: &reqwest::header::HeaderMap,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
+    const LONGEST: Duration = Duration::from_secs(3600);
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let wait = if let Some(seconds) = number("retry-after") {
+        Duration::from_secs(seconds)
+    } else {
+        let reset = std::time::UNIX_EPOCH + Duration::from_secs(number("x-rate-limit-reset")?);
+        reset.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(LONGEST))
+}
+
+/// Google's 403 reasons that mean "over quota, try later", not "refused".
+const GOOGLE_QUOTA_REASONS: &[&str] = &[
+    "userRateLimitExceeded",
+    "rateLimitExceeded",
+    "quotaExceeded",
+];
+
+#[derive(Deserialize)]
+struct GoogleErrorBody {
+    error: GoogleError,
+}
+
+#[derive(Deserialize)]
+struct GoogleError {
+    #[serde(default)]
+    errors: Vec<GoogleErrorItem>,
+}
+
+#[derive(Deserialize)]
+struct GoogleErrorItem {
+    #[serde(default)]
+    reason: String,
+}
+
+fn google_quota_refusal(body: &[u8]) -> bool {
+    serde_json::from_slice::<GoogleErrorBody>(body).is_ok_and(|b| {
+        b.error
+            .errors
+            .iter()
+            .any(|e| GOOGLE_QUOTA_REASONS.contains(&e.reason.as_str()))
+    })
 }
 
 #[derive(Deserialize)]
@@ -195,13 +274,35 @@ pub(crate) fn empty_body(request: RequestBuilder) -> RequestBuilder {
 }
 
 /// `base` with `segments` appended, each percent-encoded as one segment.
+/// Everything but RFC 3986 unreserved characters and `@` is escaped; `+` in
+/// particular, which Google reads as a space in a path and Okta wants
+/// encoded in a login.
 pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Result<Url, DirectoryError> {
+    if base.cannot_be_a_base() {
+        return Err(DirectoryError::config(
+            "endpoint base URL cannot take a path",
+        ));
+    }
+    let mut path = base.path().trim_end_matches('/').to_owned();
+    for segment in segments {
+        path.push('/');
+        path.push_str(&encode_segment(segment));
+    }
     let mut url = base.clone();
-    url.path_segments_mut()
-        .map_err(|()| DirectoryError::config("endpoint base URL cannot take a path"))?
-        .pop_if_empty()
-        .extend(segments);
+    url.set_path(&path);
     Ok(url)
+}
+
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'@') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// A pagination link is followed only if it stays on the API's origin, so a
@@ -265,6 +366,16 @@ mod tests {
             url.as_str(),
             "http://127.0.0.1:9/prefix/users/a%20b%2Fc@x.example"
         );
+        let plus = endpoint(&base, &["users", "bob+it@x.example"]).unwrap();
+        assert_eq!(
+            plus.as_str(),
+            "http://127.0.0.1:9/prefix/users/bob%2Bit@x.example"
+        );
+        let bare = Url::parse("https://graph.microsoft.com").unwrap();
+        assert_eq!(
+            endpoint(&bare, &["v1.0", "users"]).unwrap().as_str(),
+            "https://graph.microsoft.com/v1.0/users"
+        );
     }
 
     #[test]
@@ -282,6 +393,32 @@ mod tests {
             &base,
             &Url::parse("http://graph.microsoft.com/v1.0/x").unwrap()
         ));
+    }
+
+    #[test]
+    fn retry_after_reads_graph_seconds_and_okta_reset_times() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut graph = HeaderMap::new();
+        graph.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&graph, now), Some(Duration::from_secs(7)));
+        let mut okta = HeaderMap::new();
+        okta.insert("x-rate-limit-reset", HeaderValue::from_static("1000042"));
+        assert_eq!(retry_after(&okta, now), Some(Duration::from_secs(42)));
+        let mut silly = HeaderMap::new();
+        silly.insert("retry-after", HeaderValue::from_static("999999999"));
+        assert_eq!(retry_after(&silly, now), Some(Duration::from_secs(3600)));
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn google_quota_403s_are_told_from_refusals() {
+        let quota = br#"{"error":{"code":403,"errors":[{"domain":"usageLimits","reason":"userRateLimitExceeded"}]}}"#;
+        let refused =
+            br#"{"error":{"code":403,"errors":[{"domain":"global","reason":"forbidden"}]}}"#;
+        assert!(google_quota_refusal(quota));
+        assert!(!google_quota_refusal(refused));
+        assert!(!google_quota_refusal(b"<html>"));
     }
 
     #[test]

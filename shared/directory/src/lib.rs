@@ -26,8 +26,9 @@ pub use google::{GOOGLE_SCOPES, GoogleWorkspace};
 pub use graph::{GRAPH_SCOPE, MicrosoftGraph};
 pub use memory::{ConnectedMemoryDirectory, MemoryAccount, MemoryDirectory, MemoryFault, MemoryOp};
 pub use model::{
-    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult,
-    UnlockOutcome,
+    AccessRevocation, AccountState, ConnectionReport, Directory, DirectoryGroup, DirectoryUser,
+    OwnerChannels, Provider, PushChallenge, PushResult, RequirementCheck, RequirementKind,
+    RequirementStatus, UnlockOutcome,
 };
 pub use okta::{OKTA_SCOPES, Okta};
 pub use password::{GENERATED_LENGTH, TemporaryPassword, meets_complexity};

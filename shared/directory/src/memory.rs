@@ -11,7 +11,8 @@ use zerodesk_domain::AccountRef;
 use crate::credentials::DirectoryCredentials;
 use crate::error::DirectoryError;
 use crate::model::{
-    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult,
+    AccessRevocation, AccountState, ConnectionReport, Directory, DirectoryGroup, DirectoryUser,
+    OwnerChannels, Provider, PushChallenge, PushResult, RequirementKind, RequirementStatus,
     UnlockOutcome,
 };
 use crate::password::TemporaryPassword;
@@ -23,6 +24,7 @@ use crate::port::DirectoryConnector;
 pub struct MemoryAccount {
     pub state: AccountState,
     pub is_admin: bool,
+    /// The immutable ids of the groups the account is in.
     pub groups: Vec<String>,
     /// The temporary password last set, if any.
     pub password: Option<TemporaryPassword>,
@@ -61,6 +63,8 @@ impl MemoryAccount {
         self
     }
 
+    /// Puts the account in the groups with these ids (see
+    /// `MemoryDirectory::with_group` for their names).
     pub fn in_groups(mut self, groups: &[&str]) -> Self {
         self.groups = groups.iter().map(|g| (*g).to_owned()).collect();
         self
@@ -109,11 +113,18 @@ pub enum MemoryOp {
     OwnerChannels,
     SendPush,
     PushResult,
+    MemberOfAny,
 }
 
 #[derive(Debug, Default)]
 struct State {
     accounts: BTreeMap<AccountRef, MemoryAccount>,
+    /// Other sign-in names, each to the account it names.
+    aliases: BTreeMap<AccountRef, AccountRef>,
+    /// Group id to display name.
+    groups: BTreeMap<String, String>,
+    /// Requirements a connection check reports missing.
+    lacking: Vec<String>,
     calls: Vec<(MemoryOp, AccountRef)>,
     faults: BTreeMap<MemoryOp, MemoryFault>,
     fail_all: Option<MemoryFault>,
@@ -137,6 +148,27 @@ impl MemoryDirectory {
             self.lock().accounts.insert(a, state);
         }
         self
+    }
+
+    /// Makes `alias` another sign-in name of `account`: a lookup through
+    /// it answers with `account`, as directories do for aliases.
+    pub fn with_alias(self, alias: &str, account: &str) -> Self {
+        if let (Ok(alias), Ok(account)) = (AccountRef::parse(alias), AccountRef::parse(account)) {
+            self.lock().aliases.insert(alias, account);
+        }
+        self
+    }
+
+    /// Adds a group with an immutable `id` and a display `name`.
+    pub fn with_group(self, id: &str, name: &str) -> Self {
+        self.lock().groups.insert(id.to_owned(), name.to_owned());
+        self
+    }
+
+    /// Makes the connection check report `requirement` (a provider's name
+    /// for a permission) as missing.
+    pub fn lack(&self, requirement: &str) {
+        self.lock().lacking.push(requirement.to_owned());
     }
 
     /// The account as it stands now.
@@ -238,9 +270,10 @@ impl ConnectedMemoryDirectory {
                 },
             });
         }
+        let primary = s.aliases.get(account).unwrap_or(account).clone();
         let found = s
             .accounts
-            .get_mut(account)
+            .get_mut(&primary)
             .ok_or(DirectoryError::NotFound { provider })?;
         act(found, provider)
     }
@@ -252,13 +285,19 @@ impl Directory for ConnectedMemoryDirectory {
     }
 
     async fn lookup(&self, account: &AccountRef) -> Result<DirectoryUser, DirectoryError> {
+        let primary = self
+            .directory
+            .lock()
+            .aliases
+            .get(account)
+            .unwrap_or(account)
+            .clone();
         self.call(MemoryOp::Lookup, account, |a, provider| {
             Ok(DirectoryUser {
-                account: account.clone(),
-                provider_id: account.to_string(),
+                provider_id: format!("id:{primary}"),
+                account: primary,
                 provider,
                 is_admin: a.is_admin,
-                groups: a.groups.clone(),
                 state: a.state.clone(),
             })
         })
@@ -279,14 +318,19 @@ impl Directory for ConnectedMemoryDirectory {
         })
     }
 
-    /// Clears a lockout or a reasonless disable; refuses a suspension.
+    /// Clears a lockout; refuses a suspension or an administrator's
+    /// disable. Connected as Microsoft Graph it behaves as Entra ID does:
+    /// a lockout is timed and invisible, so nothing is ever cleared.
     async fn unlock(&self, account: &AccountRef) -> Result<UnlockOutcome, DirectoryError> {
         self.call(MemoryOp::Unlock, account, |a, provider| match a.state {
-            AccountState::Locked | AccountState::Disabled => {
+            AccountState::Suspended { .. } | AccountState::Disabled => {
+                Err(DirectoryError::NotUnlockable { provider })
+            }
+            _ if provider == Provider::MicrosoftGraph => Ok(UnlockOutcome::TimedByProvider),
+            AccountState::Locked => {
                 a.state = AccountState::Active;
                 Ok(UnlockOutcome::Unlocked)
             }
-            AccountState::Suspended { .. } => Err(DirectoryError::NotUnlockable { provider }),
             _ => Ok(UnlockOutcome::WasNotLocked),
         })
     }
@@ -332,6 +376,55 @@ impl Directory for ConnectedMemoryDirectory {
         _transaction: &str,
     ) -> Result<PushResult, DirectoryError> {
         self.call(MemoryOp::PushResult, account, |a, _| Ok(a.push_answer))
+    }
+
+    async fn member_of_any(
+        &self,
+        user: &DirectoryUser,
+        group_ids: &[String],
+    ) -> Result<bool, DirectoryError> {
+        self.call(MemoryOp::MemberOfAny, &user.account, |a, _| {
+            Ok(a.groups.iter().any(|g| group_ids.contains(g)))
+        })
+    }
+
+    /// Names compare case-insensitively, as every real directory does.
+    async fn resolve_group(&self, name: &str) -> Result<DirectoryGroup, DirectoryError> {
+        self.directory
+            .lock()
+            .groups
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(id, n)| DirectoryGroup {
+                id: id.clone(),
+                name: n.clone(),
+            })
+            .ok_or(DirectoryError::NotFound {
+                provider: self.provider,
+            })
+    }
+
+    async fn check_connection(&self, _probe: &AccountRef) -> ConnectionReport {
+        let mut report = ConnectionReport::new(self.provider);
+        report.record(
+            RequirementKind::Credentials,
+            "in-memory directory",
+            "everything",
+            RequirementStatus::Granted,
+        );
+        for name in &self.directory.lock().lacking {
+            report.record(
+                RequirementKind::ApplicationPermission,
+                name.clone(),
+                "what the test says",
+                RequirementStatus::Missing,
+            );
+        }
+        report
+    }
+
+    async fn revoke_access(&self) -> AccessRevocation {
+        AccessRevocation::default()
     }
 }
 
@@ -393,6 +486,23 @@ mod tests {
             connected.lookup(&account("nobody@demo.example")).await,
             Err(DirectoryError::NotFound { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn an_alias_looks_up_the_account_it_names() {
+        let dir = MemoryDirectory::new()
+            .with_account(
+                "carol@demo.example",
+                MemoryAccount::new(AccountState::Active),
+            )
+            .with_alias("c.boss@demo.example", "carol@demo.example");
+        let connected = dir.connect(okta()).unwrap();
+        let user = connected
+            .lookup(&account("C.Boss@demo.example"))
+            .await
+            .unwrap();
+        assert_eq!(user.account, account("carol@demo.example"));
+        assert_eq!(user.provider_id, "id:carol@demo.example");
     }
 
     #[tokio::test]

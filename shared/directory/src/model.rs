@@ -47,8 +47,8 @@ pub enum AccountState {
     /// Locked out in a way `unlock` clears (Okta `LOCKED_OUT`, a Google
     /// suspension for a sign-in challenge).
     Locked,
-    /// Disabled with no recorded reason (Entra `accountEnabled: false`);
-    /// `unlock` re-enables it.
+    /// Disabled by an administrator (Entra `accountEnabled: false`). Not a
+    /// lockout: zerodesk never re-enables it, approved or not.
     Disabled,
     /// Suspended for a reason `unlock` must not clear (an administrator's
     /// suspension, abuse, Okta `SUSPENDED`). `reason` is the provider's code.
@@ -64,35 +64,33 @@ pub enum AccountState {
 impl AccountState {
     /// Whether `unlock` would change this account.
     pub fn is_unlockable(&self) -> bool {
-        matches!(self, AccountState::Locked | AccountState::Disabled)
+        matches!(self, AccountState::Locked)
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DirectoryUser {
+    /// The account's primary sign-in name as the directory holds it, which
+    /// may differ from the name a ticket used (an alias, another sign-in
+    /// name of the same user).
     pub account: AccountRef,
-    /// The provider's immutable id for the account.
+    /// The provider's immutable id for the account: what protection is
+    /// decided on.
     pub provider_id: String,
     pub provider: Provider,
-    /// Holds an administrator role (Google super or delegated admin, an
-    /// Entra directory role, any Okta admin role). Always protected.
+    /// Holds an administrator role (Google super or delegated admin; an
+    /// Entra role assignment, active or eligible, directory-wide or scoped;
+    /// any Okta admin role). Always protected.
     pub is_admin: bool,
-    /// Group names, for the tenant's protected groups. On Google, where
-    /// reading groups would need a scope we never request, this holds the
-    /// account's organisational unit path and each of its parents instead
-    /// (`/Finance/Payroll`, `/Finance`, `/`).
-    pub groups: Vec<String>,
     pub state: AccountState,
 }
 
-impl DirectoryUser {
-    /// Whether the account is an admin or in any of `protected_groups`.
-    pub fn is_protected<'a>(&self, protected_groups: impl IntoIterator<Item = &'a String>) -> bool {
-        self.is_admin
-            || protected_groups
-                .into_iter()
-                .any(|g| self.groups.iter().any(|m| m == g))
-    }
+/// A group as the directory knows it: its immutable id, and its name as
+/// shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DirectoryGroup {
+    pub id: String,
+    pub name: String,
 }
 
 /// What `unlock` did.
@@ -102,6 +100,10 @@ pub enum UnlockOutcome {
     Unlocked,
     /// The account was not locked; nothing was changed.
     WasNotLocked,
+    /// The provider's lockout is timed and invisible to its API (Entra ID
+    /// smart lockout): there is nothing an unlock can clear, and nothing was
+    /// changed. It ends by itself; a person follows up.
+    TimedByProvider,
 }
 
 /// The channels the directory itself holds for an account's owner: the only
@@ -179,6 +181,34 @@ pub trait Directory: Send + Sync {
         account: &AccountRef,
     ) -> impl Future<Output = Result<OwnerChannels, DirectoryError>> + Send;
 
+    /// Whether the account `user` is a member, directly or through nested
+    /// groups where the provider has them, of any of the groups with the
+    /// immutable ids `group_ids`.
+    fn member_of_any(
+        &self,
+        user: &DirectoryUser,
+        group_ids: &[String],
+    ) -> impl Future<Output = Result<bool, DirectoryError>> + Send;
+
+    /// Finds a group by the name an administrator gave (its display name,
+    /// or on Google its address), compared as the provider compares names.
+    fn resolve_group(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<DirectoryGroup, DirectoryError>> + Send;
+
+    /// Tries what zerodesk needs (a token, a user read, the role and group
+    /// lookups) and reports each requirement, missing ones by the
+    /// provider's own name. `probe` is an account to read: the signed-in
+    /// administrator who asked.
+    fn check_connection(&self, probe: &AccountRef)
+    -> impl Future<Output = ConnectionReport> + Send;
+
+    /// Revokes what the provider lets zerodesk revoke of its own access
+    /// (at least the cached access token) and says what the tenant's
+    /// administrator still has to remove on their side.
+    fn revoke_access(&self) -> impl Future<Output = AccessRevocation> + Send;
+
     /// Sends a push to the account's enrolled factor `factor`. Only Okta
     /// has one; the others keep this answer, `Unsupported`.
     fn send_push(
@@ -209,4 +239,97 @@ fn no_push(provider: Provider) -> DirectoryError {
         provider,
         what: "push verification",
     }
+}
+
+/// What a connection check found, requirement by requirement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionReport {
+    pub provider: Provider,
+    pub requirements: Vec<RequirementCheck>,
+}
+
+impl ConnectionReport {
+    pub fn new(provider: Provider) -> Self {
+        Self {
+            provider,
+            requirements: Vec::new(),
+        }
+    }
+
+    /// Whether every requirement was seen to be met.
+    pub fn is_ready(&self) -> bool {
+        self.requirements
+            .iter()
+            .all(|r| r.status == RequirementStatus::Granted)
+    }
+
+    /// The provider's names of what is missing, for "missing: ..." messages.
+    pub fn missing(&self) -> Vec<&str> {
+        self.requirements
+            .iter()
+            .filter(|r| r.status == RequirementStatus::Missing)
+            .map(|r| r.name.as_str())
+            .collect()
+    }
+
+    pub fn record(
+        &mut self,
+        kind: RequirementKind,
+        name: impl Into<String>,
+        needed_for: &'static str,
+        status: RequirementStatus,
+    ) {
+        self.requirements.push(RequirementCheck {
+            kind,
+            name: name.into(),
+            needed_for,
+            status,
+        });
+    }
+}
+
+/// One thing the connection needs, in the provider's own terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequirementCheck {
+    pub kind: RequirementKind,
+    /// The provider's name: `https://www.googleapis.com/auth/admin.directory.user`,
+    /// `User-PasswordProfile.ReadWrite.All`, `Helpdesk Administrator`,
+    /// `okta.users.manage`, `DPoP`.
+    pub name: String,
+    /// What zerodesk does with it, in a few words.
+    pub needed_for: &'static str,
+    pub status: RequirementStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementKind {
+    /// A credential the connection holds works at the token endpoint.
+    Credentials,
+    /// An OAuth scope (Google domain-wide delegation, Okta service app).
+    Scope,
+    /// A Microsoft Graph application permission.
+    ApplicationPermission,
+    /// An Entra directory role or an Okta admin role held by zerodesk's app.
+    AdminRole,
+    /// A setting of the provider's app (Okta DPoP).
+    Setting,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementStatus {
+    Granted,
+    Missing,
+    /// The check itself failed (provider down, timeout): try again.
+    Unknown,
+}
+
+/// What revoking zerodesk's access did, and what is left to the tenant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccessRevocation {
+    /// What zerodesk revoked itself (`cached access token`, `access token at Okta`).
+    pub revoked: Vec<String>,
+    /// What the tenant's administrator still has to remove at the provider.
+    pub tenant_must_remove: Vec<String>,
 }

@@ -1,14 +1,22 @@
 //! Okta through the Management API, authenticated either with an SSWS API
-//! token or as an OAuth service app (client credentials, `private_key_jwt`).
-//! Okta makes the temporary password itself; this module only carries it
-//! back. Never follows a pagination link off the org's origin, and polls a
-//! push only at the transaction URL it builds itself.
+//! token or as an OAuth API service app (client credentials,
+//! `private_key_jwt`, DPoP-bound tokens where the app requires them, as new
+//! service apps do). Okta makes the temporary password itself; this module
+//! only carries it back. Never follows a pagination link off the org's
+//! origin, and polls a push only at the transaction URL it builds itself.
 
-use jsonwebtoken::{Algorithm, Header};
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::digest::{SHA256, digest};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::RngCore;
 use rand::rngs::OsRng;
-use reqwest::RequestBuilder;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, LINK};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LINK};
+use reqwest::{RequestBuilder, StatusCode};
 use serde::{Deserialize, Serialize};
 use url::Url;
 use zerodesk_domain::AccountRef;
@@ -18,27 +26,57 @@ use crate::credentials::{
     DirectoryEndpoints, OktaApiToken, OktaServiceApp, okta_org_url, rsa_signing_key,
 };
 use crate::error::DirectoryError;
-use crate::http::{TokenCache, Transport, empty_body, endpoint, same_origin};
+use crate::http::{Transport, empty_body, endpoint, same_origin};
 use crate::model::{
-    AccountState, Directory, DirectoryUser, OwnerChannels, Provider, PushChallenge, PushResult,
+    AccessRevocation, AccountState, ConnectionReport, Directory, DirectoryGroup, DirectoryUser,
+    OwnerChannels, Provider, PushChallenge, PushResult, RequirementKind, RequirementStatus,
     UnlockOutcome,
 };
 use crate::password::TemporaryPassword;
 use crate::phone::e164;
 use crate::secret::Secret;
 
-/// Scopes a service app asks for: manage users, read them and their groups,
-/// and read role assignments to recognise administrators. The Factors API
-/// needs no other: listing factors and polling a push take
-/// `okta.users.read`, sending a push `okta.users.manage`.
-pub const OKTA_SCOPES: &str = "okta.users.manage okta.users.read okta.roles.read";
+/// The scopes a service app asks for, each with what it is for: the
+/// `security` of every operation this module calls in Okta's management
+/// description. Reads take the `.read` scope and changes the `.manage` one;
+/// zerodesk asks for no other.
+pub const OKTA_SCOPE_NEEDS: [(&str, &str); 4] = [
+    (
+        "okta.users.read",
+        "read accounts, their groups and factors; poll a push",
+    ),
+    (
+        "okta.users.manage",
+        "issue a temporary password, unlock, clear sessions, send a push",
+    ),
+    ("okta.groups.read", "resolve protected groups by name or id"),
+    (
+        "okta.roles.read",
+        "recognise administrators; check the service app's own admin role",
+    ),
+];
+
+/// The same scopes, space-separated as sent to the token endpoint.
+pub const OKTA_SCOPES: &str = "okta.users.read okta.users.manage okta.groups.read okta.roles.read";
+
+/// What a connection check names when the service app holds no admin role:
+/// Okta scopes grant nothing without one.
+const ADMIN_ROLE_NEEDED: &str =
+    "admin role (Help Desk Administrator or a custom role with user lifecycle permissions)";
 
 const MAX_GROUP_PAGES: usize = 20;
+
+/// Okta answers a group name query (`q`) with at most this many groups and
+/// cannot page it.
+const GROUP_QUERY_LIMIT: usize = 300;
 
 /// Asks Okta Verify for a number challenge rather than a plain approve/deny
 /// push, so an owner cannot approve a push they did not expect by reflex.
 const NUMBER_CHALLENGE_BODY: &str = r#"{"useNumberMatchingChallenge":true}"#;
 const CLIENT_ASSERTION_LIFETIME_SECS: u64 = 300;
+
+/// Refresh a cached access token this long before Okta says it expires.
+const TOKEN_EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
 pub struct Okta {
     transport: Transport,
@@ -48,12 +86,49 @@ pub struct Okta {
 
 enum OktaAuth {
     ApiToken(Secret),
-    ServiceApp {
-        client_id: String,
-        private_key: Secret,
-        key_id: Option<String>,
-        tokens: TokenCache,
-    },
+    ServiceApp(Box<ServiceApp>),
+}
+
+struct ServiceApp {
+    client_id: String,
+    private_key: Secret,
+    key_id: Option<String>,
+    dpop: DpopKey,
+    /// The token endpoint's latest `DPoP-Nonce`; Okta renews it daily and
+    /// accepts an old one for three days.
+    nonce: std::sync::Mutex<Option<String>>,
+    token: tokio::sync::Mutex<Option<CachedToken>>,
+}
+
+#[derive(Clone)]
+struct AccessToken {
+    value: Secret,
+    /// `token_type: DPoP`: every API call carries a proof of the key.
+    dpop_bound: bool,
+}
+
+struct CachedToken {
+    token: AccessToken,
+    refresh_at: Instant,
+}
+
+/// The connector's ephemeral P-256 key for DPoP (RFC 9449). Made when the
+/// connector is, never stored, never leaves the process.
+struct DpopKey {
+    signing: EncodingKey,
+    public: Jwk,
+}
+
+#[derive(Serialize)]
+struct DpopClaims<'a> {
+    htm: &'a str,
+    htu: &'a str,
+    iat: u64,
+    jti: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ath: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -126,14 +201,19 @@ struct NumberChallenge {
     correct_answer: Option<u16>,
 }
 
+/// A role assignment: standard (`HELP_DESK_ADMIN`, ...) or `CUSTOM`,
+/// assigned to the user, to a group they are in, or to a client app.
 #[derive(Deserialize)]
 struct OktaRole {
     #[serde(rename = "type")]
     _role_type: String,
+    #[serde(default)]
+    label: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct OktaGroup {
+    id: String,
     profile: OktaGroupProfile,
 }
 
@@ -146,6 +226,19 @@ struct OktaGroupProfile {
 #[serde(rename_all = "camelCase")]
 struct TempPasswordResponse {
     temp_password: Secret,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: Secret,
+    token_type: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct OAuthError {
+    error: String,
 }
 
 #[derive(Serialize)]
@@ -178,56 +271,146 @@ impl Okta {
         Ok(Self {
             transport: Transport::new(Provider::Okta, endpoints.timeout)?,
             org: okta_org_url(&credentials.org_url)?,
-            auth: OktaAuth::ServiceApp {
+            auth: OktaAuth::ServiceApp(Box::new(ServiceApp {
                 client_id: credentials.client_id,
                 private_key: credentials.private_key,
                 key_id: credentials.key_id,
-                tokens: TokenCache::new(),
-            },
+                dpop: DpopKey::generate()?,
+                nonce: std::sync::Mutex::new(None),
+                token: tokio::sync::Mutex::new(None),
+            })),
         })
     }
 
-    async fn fetch_token(
+    /// A `private_key_jwt` client assertion for the org endpoint `audience`.
+    fn client_assertion(
         &self,
-        client_id: &str,
-        private_key: &Secret,
-        key_id: Option<&String>,
-    ) -> Result<(Secret, std::time::Duration), DirectoryError> {
-        let token_url = endpoint(&self.org, &["oauth2", "v1", "token"])?;
-        let key = rsa_signing_key(private_key)?;
+        app: &ServiceApp,
+        audience: &Url,
+    ) -> Result<Zeroizing<String>, DirectoryError> {
+        let key = rsa_signing_key(&app.private_key)?;
         let iat = jsonwebtoken::get_current_timestamp();
-        let mut jti = [0u8; 16];
-        OsRng.fill_bytes(&mut jti);
         let claims = ClientAssertionClaims {
-            iss: client_id,
-            sub: client_id,
-            aud: token_url.as_str(),
+            iss: &app.client_id,
+            sub: &app.client_id,
+            aud: audience.as_str(),
             iat,
             exp: iat + CLIENT_ASSERTION_LIFETIME_SECS,
-            jti: hex::encode(jti),
+            jti: random_id(),
         };
         let mut header = Header::new(Algorithm::RS256);
-        header.kid = key_id.cloned();
-        let assertion = Zeroizing::new(
-            jsonwebtoken::encode(&header, &claims, &key)
-                .map_err(|e| DirectoryError::config_because("service app key cannot sign", e))?,
-        );
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("scope", OKTA_SCOPES),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", assertion.as_str()),
-        ];
-        let request = self
-            .transport
-            .client()
-            .post(token_url)
-            .header(ACCEPT, "application/json")
-            .form(&form);
-        self.transport.fetch_token(request).await
+        header.kid = app.key_id.clone();
+        jsonwebtoken::encode(&header, &claims, &key)
+            .map(Zeroizing::new)
+            .map_err(|e| DirectoryError::config_because("service app key cannot sign", e))
+    }
+
+    /// Asks the org authorization server for a token with `scope`. Every
+    /// request carries a DPoP proof: an app that requires DPoP binds the
+    /// token to the connector's key (`token_type: DPoP`), one that does not
+    /// answers `Bearer`. Okta first answers `use_dpop_nonce` with a
+    /// `DPoP-Nonce` header; the request is repeated once with it (and a
+    /// fresh assertion, whose `jti` Okta will not take twice).
+    async fn request_token(
+        &self,
+        app: &ServiceApp,
+        scope: &str,
+    ) -> Result<(AccessToken, Duration), DirectoryError> {
+        let token_url = endpoint(&self.org, &["oauth2", "v1", "token"])?;
+        let htu = htu_of(&token_url);
+        for attempt in 0..2 {
+            let nonce = app.current_nonce();
+            let proof = app.dpop.proof("POST", &htu, nonce.as_deref(), None)?;
+            let assertion = self.client_assertion(app, &token_url)?;
+            let form = [
+                ("grant_type", "client_credentials"),
+                ("scope", scope),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion.as_str()),
+            ];
+            let response = self
+                .transport
+                .client()
+                .post(token_url.clone())
+                .header(ACCEPT, "application/json")
+                .header("DPoP", proof)
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| self.request_failed(e))?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = self.transport.read_body(response).await?;
+            let fresh_nonce = header_text(&headers, "dpop-nonce");
+            if let Some(fresh) = &fresh_nonce {
+                app.remember_nonce(fresh);
+            }
+            if status.is_success() {
+                return self.issued_token(&body);
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                return Err(DirectoryError::RateLimited {
+                    provider: Provider::Okta,
+                    retry_after: okta_retry_after(&headers, std::time::SystemTime::now()),
+                });
+            }
+            if status.is_server_error() {
+                return Err(self.transport.status_error(status));
+            }
+            let reason = serde_json::from_slice::<OAuthError>(&body)
+                .map(|e| token_error_reason(&e.error))
+                .unwrap_or("token_refused");
+            if reason == "use_dpop_nonce" && attempt == 0 && fresh_nonce.is_some() {
+                continue;
+            }
+            return Err(DirectoryError::Auth {
+                provider: Provider::Okta,
+                reason,
+            });
+        }
+        Err(DirectoryError::Auth {
+            provider: Provider::Okta,
+            reason: "use_dpop_nonce",
+        })
+    }
+
+    fn issued_token(&self, body: &[u8]) -> Result<(AccessToken, Duration), DirectoryError> {
+        let token: TokenResponse =
+            serde_json::from_slice(body).map_err(|_| self.transport.malformed("token response"))?;
+        let dpop_bound = match token.token_type.as_str() {
+            t if t.eq_ignore_ascii_case("DPoP") => true,
+            t if t.eq_ignore_ascii_case("Bearer") => false,
+            _ => return Err(self.transport.malformed("token response")),
+        };
+        if token.access_token.is_empty() {
+            return Err(self.transport.malformed("token response"));
+        }
+        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(300));
+        let token = AccessToken {
+            value: token.access_token,
+            dpop_bound,
+        };
+        Ok((token, lifetime))
+    }
+
+    /// The cached token for every scope zerodesk uses, fetched when missing
+    /// or about to expire.
+    async fn access_token(&self, app: &ServiceApp) -> Result<AccessToken, DirectoryError> {
+        let mut slot = app.token.lock().await;
+        if let Some(cached) = slot.as_ref()
+            && Instant::now() < cached.refresh_at
+        {
+            return Ok(cached.token.clone());
+        }
+        let (token, lifetime) = self.request_token(app, OKTA_SCOPES).await?;
+        *slot = Some(CachedToken {
+            token: token.clone(),
+            refresh_at: Instant::now() + lifetime.saturating_sub(TOKEN_EXPIRY_MARGIN),
+        });
+        Ok(token)
     }
 
     async fn authorized(
@@ -242,25 +425,49 @@ impl Okta {
                     .send(request.header(AUTHORIZATION, value.as_str()))
                     .await
             }
-            OktaAuth::ServiceApp {
-                client_id,
-                private_key,
-                key_id,
-                tokens,
-            } => {
-                let token = tokens
-                    .get_or_fetch(|| self.fetch_token(client_id, private_key, key_id.as_ref()))
-                    .await?;
-                let result = self
-                    .transport
-                    .send(request.bearer_auth(token.expose()))
-                    .await;
+            OktaAuth::ServiceApp(app) => {
+                let token = self.access_token(app).await?;
+                let request = self.with_access_token(app, request, &token)?;
+                let result = self.transport.send(request).await;
                 if matches!(result, Err(DirectoryError::Auth { .. })) {
-                    tokens.clear().await;
+                    *app.token.lock().await = None;
                 }
                 result
             }
         }
+    }
+
+    /// `Authorization: Bearer <token>`, or for a DPoP-bound token
+    /// `Authorization: DPoP <token>` and a `DPoP` proof of this method and
+    /// URL with `ath`, the token's hash. Okta requires no nonce on API calls.
+    fn with_access_token(
+        &self,
+        app: &ServiceApp,
+        request: RequestBuilder,
+        token: &AccessToken,
+    ) -> Result<RequestBuilder, DirectoryError> {
+        let (client, built) = request.build_split();
+        let mut built = built.map_err(|e| {
+            DirectoryError::config_because("request could not be built", e.without_url())
+        })?;
+        let scheme = if token.dpop_bound { "DPoP" } else { "Bearer" };
+        let credential = Zeroizing::new(format!("{scheme} {}", token.value.expose()));
+        let mut authorization = HeaderValue::from_str(&credential)
+            .map_err(|_| self.transport.malformed("token response"))?;
+        authorization.set_sensitive(true);
+        if token.dpop_bound {
+            let proof = app.dpop.proof(
+                built.method().as_str(),
+                &htu_of(built.url()),
+                None,
+                Some(&token.value),
+            )?;
+            let proof =
+                HeaderValue::from_str(&proof).map_err(|_| DirectoryError::config("DPoP proof"))?;
+            built.headers_mut().insert("DPoP", proof);
+        }
+        built.headers_mut().insert(AUTHORIZATION, authorization);
+        Ok(RequestBuilder::from_parts(client, built))
     }
 
     async fn authorized_json<T: serde::de::DeserializeOwned>(
@@ -275,38 +482,83 @@ impl Okta {
         Ok((value, headers))
     }
 
-    fn users_url(&self, segments: &[&str]) -> Result<Url, DirectoryError> {
-        let mut all = vec!["api", "v1", "users"];
+    fn api_url(&self, segments: &[&str]) -> Result<Url, DirectoryError> {
+        let mut all = vec!["api", "v1"];
         all.extend_from_slice(segments);
         endpoint(&self.org, &all)
     }
 
+    fn users_url(&self, segments: &[&str]) -> Result<Url, DirectoryError> {
+        let mut all = vec!["users"];
+        all.extend_from_slice(segments);
+        self.api_url(&all)
+    }
+
+    /// The user a ticket names. Okta's `GET /users/{id}` takes an id, a
+    /// login or a login shortname (logins compared case-insensitively); an
+    /// address that is no login is looked up as a profile email, which
+    /// must then name exactly one user.
     async fn get_user(&self, account: &AccountRef) -> Result<OktaUser, DirectoryError> {
         let url = self.users_url(&[account.as_str()])?;
-        self.authorized_json(self.transport.client().get(url), "user")
+        match self
+            .authorized_json(self.transport.client().get(url), "user")
             .await
-            .map(|(u, _)| u)
+        {
+            Ok((user, _)) => Ok(user),
+            Err(DirectoryError::NotFound { .. }) => self.user_by_email(account).await,
+            Err(e) => Err(e),
+        }
     }
 
-    async fn is_admin(&self, user_id: &str) -> Result<bool, DirectoryError> {
-        let url = self.users_url(&[user_id, "roles"])?;
-        let (roles, _): (Vec<OktaRole>, _) = self
-            .authorized_json(self.transport.client().get(url), "roles")
+    /// `GET /users?search=profile.email eq "..."`. Search is
+    /// case-insensitive for values; an `AccountRef` holds no quote or
+    /// backslash, so the expression cannot be broken out of.
+    async fn user_by_email(&self, account: &AccountRef) -> Result<OktaUser, DirectoryError> {
+        let mut url = self.users_url(&[])?;
+        url.query_pairs_mut()
+            .append_pair("search", &format!("profile.email eq \"{account}\""))
+            .append_pair("limit", "2");
+        let (mut found, _): (Vec<OktaUser>, _) = self
+            .authorized_json(self.transport.client().get(url), "users")
             .await?;
-        Ok(!roles.is_empty())
+        match (found.pop(), found.is_empty()) {
+            (Some(user), true) => Ok(user),
+            (None, _) => Err(DirectoryError::NotFound {
+                provider: Provider::Okta,
+            }),
+            (Some(_), false) => Err(DirectoryError::Unsupported {
+                provider: Provider::Okta,
+                what: "an address that is the email of more than one Okta user",
+            }),
+        }
     }
 
-    async fn groups(&self, user_id: &str) -> Result<Vec<String>, DirectoryError> {
+    /// Any role assignment makes an administrator: standard or custom
+    /// (resource-set) roles, assigned to the user or to a group they are in
+    /// (Okta lists both here, with `assignmentType` USER or GROUP).
+    async fn is_admin(&self, user_id: &str) -> Result<bool, DirectoryError> {
+        Ok(!self.roles_of(user_id).await?.is_empty())
+    }
+
+    async fn roles_of(&self, user_id: &str) -> Result<Vec<OktaRole>, DirectoryError> {
+        let url = self.users_url(&[user_id, "roles"])?;
+        self.authorized_json(self.transport.client().get(url), "roles")
+            .await
+            .map(|(roles, _)| roles)
+    }
+
+    /// Every group the user is in. Okta documents no paging parameter for
+    /// this list; a `rel="next"` link is still followed, on the org only.
+    async fn group_ids_of(&self, user_id: &str) -> Result<Vec<String>, DirectoryError> {
         let mut url = self.users_url(&[user_id, "groups"])?;
-        url.set_query(Some("limit=200"));
-        let mut names = Vec::new();
+        let mut ids = Vec::new();
         for _ in 0..MAX_GROUP_PAGES {
             let (page, headers): (Vec<OktaGroup>, _) = self
                 .authorized_json(self.transport.client().get(url.clone()), "groups")
                 .await?;
-            names.extend(page.into_iter().map(|g| g.profile.name));
+            ids.extend(page.into_iter().map(|g| g.id));
             let Some(next) = next_link(&headers) else {
-                return Ok(names);
+                return Ok(ids);
             };
             url = Url::parse(&next).map_err(|_| self.transport.malformed("groups"))?;
             if !same_origin(&self.org, &url) {
@@ -314,6 +566,23 @@ impl Okta {
             }
         }
         Err(self.transport.malformed("groups"))
+    }
+
+    async fn group_by_id(&self, id: &str) -> Result<OktaGroup, DirectoryError> {
+        let url = self.api_url(&["groups", id])?;
+        self.authorized_json(self.transport.client().get(url), "group")
+            .await
+            .map(|(group, _)| group)
+    }
+
+    /// `GET /groups?q=<name>`: Okta's name query, a case-insensitive prefix
+    /// match answered in one page of at most 300 groups.
+    async fn groups_named(&self, name: &str) -> Result<Vec<OktaGroup>, DirectoryError> {
+        let mut url = self.api_url(&["groups"])?;
+        url.query_pairs_mut().append_pair("q", name);
+        self.authorized_json(self.transport.client().get(url), "groups")
+            .await
+            .map(|(groups, _)| groups)
     }
 
     /// `/api/v1/users/{user}/factors/{factor}/{rest...}`. Each id is one
@@ -378,10 +647,369 @@ impl Okta {
             self.transport
                 .client()
                 .post(url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json"),
+                .header(CONTENT_TYPE, "application/json"),
         );
         self.authorized(request).await
     }
+
+    fn request_failed(&self, e: reqwest::Error) -> DirectoryError {
+        if e.is_timeout() {
+            DirectoryError::Timeout {
+                provider: Provider::Okta,
+            }
+        } else {
+            DirectoryError::Unavailable {
+                provider: Provider::Okta,
+                status: None,
+                source: Some(e.without_url()),
+            }
+        }
+    }
+
+    /// A token per scope (Okta refuses the whole request with
+    /// `invalid_scope` when one scope is not granted, so each is asked
+    /// alone), whether the tokens are DPoP-bound, and the service app's own
+    /// admin roles. Answers whether the API checks can follow.
+    async fn check_service_app(&self, app: &ServiceApp, report: &mut ConnectionReport) -> bool {
+        let mut client_known = None;
+        let mut dpop_bound = None;
+        let mut dpop_refused = false;
+        let mut every_scope = true;
+        for (scope, needed_for) in OKTA_SCOPE_NEEDS {
+            let status = match self.request_token(app, scope).await {
+                Ok((token, _)) => {
+                    client_known = Some(true);
+                    dpop_bound.get_or_insert(token.dpop_bound);
+                    RequirementStatus::Granted
+                }
+                Err(DirectoryError::Auth {
+                    reason: "invalid_scope",
+                    ..
+                }) => {
+                    client_known = Some(true);
+                    RequirementStatus::Missing
+                }
+                Err(DirectoryError::Auth {
+                    reason: "invalid_dpop_proof" | "use_dpop_nonce",
+                    ..
+                }) => {
+                    client_known = Some(true);
+                    dpop_refused = true;
+                    RequirementStatus::Unknown
+                }
+                Err(DirectoryError::Auth { .. }) => {
+                    client_known.get_or_insert(false);
+                    RequirementStatus::Unknown
+                }
+                Err(_) => RequirementStatus::Unknown,
+            };
+            every_scope &= status == RequirementStatus::Granted;
+            report.record(RequirementKind::Scope, scope, needed_for, status);
+        }
+        report.requirements.insert(
+            0,
+            crate::model::RequirementCheck {
+                kind: RequirementKind::Credentials,
+                name: format!("API service app {}", app.client_id),
+                needed_for: "every call (client credentials with private_key_jwt)",
+                status: match client_known {
+                    Some(true) => RequirementStatus::Granted,
+                    Some(false) => RequirementStatus::Missing,
+                    None => RequirementStatus::Unknown,
+                },
+            },
+        );
+        let (dpop_name, dpop_status) = match (dpop_refused, dpop_bound) {
+            (true, _) => (
+                "DPoP (Okta refused zerodesk's DPoP proof: invalid_dpop_proof)",
+                RequirementStatus::Missing,
+            ),
+            (false, Some(true)) => ("DPoP", RequirementStatus::Granted),
+            (false, Some(false)) => (
+                "DPoP (Require Demonstrating Proof of Possession is off: tokens are bearer tokens)",
+                RequirementStatus::Missing,
+            ),
+            (false, None) => ("DPoP", RequirementStatus::Unknown),
+        };
+        report.record(
+            RequirementKind::Setting,
+            dpop_name,
+            "binds zerodesk's access tokens to a key only zerodesk holds",
+            dpop_status,
+        );
+        if !every_scope {
+            return false;
+        }
+        let roles = async {
+            let url = endpoint(
+                &self.org,
+                &["oauth2", "v1", "clients", &app.client_id, "roles"],
+            )?;
+            self.authorized_json::<Vec<OktaRole>>(self.transport.client().get(url), "roles")
+                .await
+                .map(|(roles, _)| roles)
+        };
+        let (name, status) = match roles.await {
+            Ok(roles) if !roles.is_empty() => {
+                let labels: Vec<String> = roles.into_iter().filter_map(|r| r.label).collect();
+                (
+                    format!("admin role {}", labels.join(", ")),
+                    RequirementStatus::Granted,
+                )
+            }
+            Ok(_) | Err(DirectoryError::Provider { status: 403, .. }) => {
+                (ADMIN_ROLE_NEEDED.to_owned(), RequirementStatus::Missing)
+            }
+            Err(_) => (ADMIN_ROLE_NEEDED.to_owned(), RequirementStatus::Unknown),
+        };
+        let granted = status == RequirementStatus::Granted;
+        report.record(
+            RequirementKind::AdminRole,
+            name,
+            "Okta scopes act only within the service app's admin role",
+            status,
+        );
+        granted
+    }
+
+    /// The reads every connection needs, tried on `probe`: the user, their
+    /// role assignments, and a group query. A 403 means the admin role (or,
+    /// for an API token, its creator's role) does not allow the read.
+    async fn check_reads(&self, probe: &AccountRef, report: &mut ConnectionReport) {
+        let user = self.get_user(probe).await;
+        if let OktaAuth::ApiToken(_) = self.auth {
+            let status = match &user {
+                Err(DirectoryError::Auth { .. }) => RequirementStatus::Missing,
+                Err(DirectoryError::Timeout { .. } | DirectoryError::Unavailable { .. }) => {
+                    RequirementStatus::Unknown
+                }
+                _ => RequirementStatus::Granted,
+            };
+            report.record(
+                RequirementKind::Credentials,
+                "API token (SSWS)",
+                "every call, with the permissions of the admin who created it",
+                status,
+            );
+        }
+        let user_status = match &user {
+            Ok(_) | Err(DirectoryError::NotFound { .. }) => RequirementStatus::Granted,
+            Err(e) => read_status(e),
+        };
+        report.record(
+            RequirementKind::AdminRole,
+            format!("view users ({probe})"),
+            "look up the account a ticket names",
+            user_status,
+        );
+        let roles_status = match &user {
+            Ok(found) => match self.roles_of(&found.id).await {
+                Ok(_) => RequirementStatus::Granted,
+                Err(e) => read_status(&e),
+            },
+            Err(_) => RequirementStatus::Unknown,
+        };
+        report.record(
+            RequirementKind::AdminRole,
+            "view admin role assignments",
+            "recognise administrators, who are never automated",
+            roles_status,
+        );
+        let groups_status = match self.groups_named("Everyone").await {
+            Ok(_) => RequirementStatus::Granted,
+            Err(e) => read_status(&e),
+        };
+        report.record(
+            RequirementKind::AdminRole,
+            "view groups",
+            "resolve protected groups",
+            groups_status,
+        );
+    }
+
+    /// `POST /oauth2/v1/revoke` with the token and the app's client
+    /// assertion (Okta requires client authentication there).
+    async fn revoke_at_okta(&self, app: &ServiceApp, token: &Secret) -> Result<(), DirectoryError> {
+        let revoke_url = endpoint(&self.org, &["oauth2", "v1", "revoke"])?;
+        let assertion = self.client_assertion(app, &revoke_url)?;
+        let form = [
+            ("token", token.expose()),
+            ("token_type_hint", "access_token"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion.as_str()),
+        ];
+        let request = self
+            .transport
+            .client()
+            .post(revoke_url)
+            .header(ACCEPT, "application/json")
+            .form(&form);
+        self.transport.send(request).await.map(drop)
+    }
+}
+
+impl ServiceApp {
+    fn current_nonce(&self) -> Option<String> {
+        self.nonce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn remember_nonce(&self, nonce: &str) {
+        *self
+            .nonce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(nonce.to_owned());
+    }
+}
+
+impl DpopKey {
+    fn generate() -> Result<Self, DirectoryError> {
+        let unavailable = || DirectoryError::config("DPoP key could not be made");
+        let pair =
+            EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|_| unavailable())?;
+        let der = pair.to_pkcs8v1().map_err(|_| unavailable())?;
+        let signing = EncodingKey::from_ec_der(der.as_ref());
+        let public = Jwk::from_encoding_key(&signing, Algorithm::ES256)
+            .map_err(|e| DirectoryError::config_because("DPoP key could not be made", e))?;
+        Ok(Self { signing, public })
+    }
+
+    /// A DPoP proof (RFC 9449 section 4.2) for one request.
+    fn proof(
+        &self,
+        htm: &str,
+        htu: &str,
+        nonce: Option<&str>,
+        access_token: Option<&Secret>,
+    ) -> Result<String, DirectoryError> {
+        let mut header = Header::new(Algorithm::ES256);
+        header.typ = Some("dpop+jwt".to_owned());
+        header.jwk = Some(self.public.clone());
+        let claims = DpopClaims {
+            htm,
+            htu,
+            iat: jsonwebtoken::get_current_timestamp(),
+            jti: random_id(),
+            nonce,
+            ath: access_token.map(|t| access_token_hash(t.expose())),
+        };
+        jsonwebtoken::encode(&header, &claims, &self.signing)
+            .map_err(|e| DirectoryError::config_because("DPoP proof could not be signed", e))
+    }
+}
+
+/// `ath`: base64url SHA-256 of the access token.
+fn access_token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(digest(&SHA256, token.as_bytes()))
+}
+
+fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A proof's `htu`: the URL without query or fragment. Okta compares it
+/// with the request URI after decoding the path, so an encoded login
+/// (`bob%2Bit@...`) must appear decoded; `%`, space, `"` and `#` stay
+/// escaped (as Okta's own SDKs send it, okta-sdk-java `DPoPInterceptor`).
+fn htu_of(url: &Url) -> String {
+    let decoded = percent_decode(url.path());
+    let mut path = String::with_capacity(decoded.len());
+    for c in decoded.chars() {
+        match c {
+            '%' => path.push_str("%25"),
+            ' ' => path.push_str("%20"),
+            '"' => path.push_str("%22"),
+            '#' => path.push_str("%23"),
+            c => path.push(c),
+        }
+    }
+    format!("{}{path}", url.origin().ascii_serialization())
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// When Okta's token endpoint may be asked again: `X-Rate-Limit-Reset`, in
+/// epoch seconds, at most an hour away.
+fn okta_retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
+    let reset = header_text(headers, "x-rate-limit-reset")?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    let reset = std::time::UNIX_EPOCH + Duration::from_secs(reset);
+    Some(
+        reset
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(3600)),
+    )
+}
+
+/// An OAuth error code from Okta's token endpoint as a fixed string, so no
+/// provider-chosen text reaches an error message.
+fn token_error_reason(code: &str) -> &'static str {
+    match code {
+        "invalid_request" => "invalid_request",
+        "invalid_client" => "invalid_client",
+        "invalid_grant" => "invalid_grant",
+        "unauthorized_client" => "unauthorized_client",
+        "unsupported_grant_type" => "unsupported_grant_type",
+        "invalid_scope" => "invalid_scope",
+        "access_denied" => "access_denied",
+        "invalid_dpop_proof" => "invalid_dpop_proof",
+        "use_dpop_nonce" => "use_dpop_nonce",
+        _ => "token_refused",
+    }
+}
+
+/// A read the connection check tried and Okta refused: 403 is a missing
+/// permission; anything else says nothing about permissions.
+fn read_status(error: &DirectoryError) -> RequirementStatus {
+    match error {
+        DirectoryError::Provider { status: 403, .. } => RequirementStatus::Missing,
+        _ => RequirementStatus::Unknown,
+    }
+}
+
+/// Whether an administrator typed a group id (`00g...`) rather than a name.
+fn looks_like_group_id(text: &str) -> bool {
+    text.starts_with("00g")
+        && (15..=24).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// The account's channels from its profile and factors: only factors Okta
@@ -454,24 +1082,30 @@ impl Directory for Okta {
         let login =
             AccountRef::parse(&user.profile.login).map_err(|_| self.transport.malformed("user"))?;
         let is_admin = self.is_admin(&user.id).await?;
-        let groups = self.groups(&user.id).await?;
         Ok(DirectoryUser {
             account: login,
             state: state_of(&user.status),
             provider_id: user.id,
             provider: Provider::Okta,
             is_admin,
-            groups,
         })
     }
 
+    /// `expire_password_with_temp_password`: Okta sets a temporary password,
+    /// expires it and returns it (`{"tempPassword": ...}`); `revokeSessions`
+    /// also ends the sessions opened with the old password. The retired
+    /// `expire_password?tempPassword=true` form now only expires it.
     async fn reset_password(
         &self,
         account: &AccountRef,
     ) -> Result<TemporaryPassword, DirectoryError> {
         let user = self.get_user(account).await?;
         let response = self
-            .post_lifecycle(&user.id, "expire_password", Some("tempPassword=true"))
+            .post_lifecycle(
+                &user.id,
+                "expire_password_with_temp_password",
+                Some("revokeSessions=true"),
+            )
             .await?;
         let body = self.transport.read_body(response).await?;
         let answer: TempPasswordResponse = serde_json::from_slice(&body)
@@ -503,9 +1137,12 @@ impl Directory for Okta {
     async fn revoke_sessions(&self, account: &AccountRef) -> Result<(), DirectoryError> {
         let user = self.get_user(account).await?;
         let mut url = self.users_url(&[&user.id, "sessions"])?;
-        // Also revoke the OAuth/OIDC tokens Okta issued, as Google's signOut
-        // and Graph's revokeSignInSessions do.
-        url.set_query(Some("oauthTokens=true"));
+        // oauthTokens: also revoke the OAuth/OIDC tokens Okta issued, as
+        // Google's signOut and Graph's revokeSignInSessions do.
+        // forgetDevices defaults to true (Identity Engine): it would wipe
+        // the user's remembered MFA devices, so every sign-in asks for MFA
+        // again. Signing out is the point, not resetting trust in devices.
+        url.set_query(Some("oauthTokens=true&forgetDevices=false"));
         self.authorized(self.transport.client().delete(url))
             .await
             .map(drop)
@@ -515,6 +1152,121 @@ impl Directory for Okta {
         let user = self.get_user(account).await?;
         let factors = self.factors(&user.id).await?;
         Ok(channels_from(user.profile.email, &factors))
+    }
+
+    /// The user's groups (`GET /users/{id}/groups`) by immutable group id.
+    async fn member_of_any(
+        &self,
+        user: &DirectoryUser,
+        group_ids: &[String],
+    ) -> Result<bool, DirectoryError> {
+        if group_ids.is_empty() {
+            return Ok(false);
+        }
+        let ids = self.group_ids_of(&user.provider_id).await?;
+        Ok(ids.iter().any(|id| group_ids.contains(id)))
+    }
+
+    /// A group id (`00g...`) is taken as such; a name must match exactly one
+    /// group's `profile.name`, compared case-insensitively.
+    async fn resolve_group(&self, name: &str) -> Result<DirectoryGroup, DirectoryError> {
+        let name = name.trim();
+        if looks_like_group_id(name) {
+            match self.group_by_id(name).await {
+                Ok(group) => {
+                    return Ok(DirectoryGroup {
+                        id: group.id,
+                        name: group.profile.name,
+                    });
+                }
+                Err(DirectoryError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let candidates = self.groups_named(name).await?;
+        let full_page = candidates.len() >= GROUP_QUERY_LIMIT;
+        let wanted = name.to_lowercase();
+        let mut exact = candidates
+            .into_iter()
+            .filter(|g| g.profile.name.to_lowercase() == wanted);
+        match (exact.next(), exact.next()) {
+            (Some(group), None) => Ok(DirectoryGroup {
+                id: group.id,
+                name: group.profile.name,
+            }),
+            (Some(_), Some(_)) => Err(DirectoryError::Unsupported {
+                provider: Provider::Okta,
+                what: "a group name several Okta groups share (name the group by its id, 00g...)",
+            }),
+            (None, _) if full_page => Err(DirectoryError::Unsupported {
+                provider: Provider::Okta,
+                what: "a group name more than 300 Okta groups start with (name the group by its id, 00g...)",
+            }),
+            (None, _) => Err(DirectoryError::NotFound {
+                provider: Provider::Okta,
+            }),
+        }
+    }
+
+    /// Service app: a token per scope, the DPoP setting, the app's admin
+    /// role, then the reads. API token: the token and the reads (its
+    /// permissions are those of the admin who created it).
+    async fn check_connection(&self, probe: &AccountRef) -> ConnectionReport {
+        let mut report = ConnectionReport::new(Provider::Okta);
+        let reads_can_follow = match &self.auth {
+            OktaAuth::ApiToken(_) => true,
+            OktaAuth::ServiceApp(app) => self.check_service_app(app, &mut report).await,
+        };
+        if reads_can_follow {
+            self.check_reads(probe, &mut report).await;
+        }
+        report
+    }
+
+    /// Service app: revokes the cached access token at Okta and forgets it.
+    /// API token: revokes the token itself (`DELETE /api-tokens/current`,
+    /// which revokes the token that authenticates the call).
+    async fn revoke_access(&self) -> AccessRevocation {
+        let mut revocation = AccessRevocation::default();
+        match &self.auth {
+            OktaAuth::ServiceApp(app) => {
+                let cached = app.token.lock().await.take();
+                if let Some(cached) = cached {
+                    match self.revoke_at_okta(app, &cached.token.value).await {
+                        Ok(()) => revocation.revoked.push("access token at Okta".to_owned()),
+                        Err(_) => revocation.tenant_must_remove.push(
+                            "nothing for the access token: Okta did not confirm its revocation, and it expires within the hour".to_owned(),
+                        ),
+                    }
+                }
+                revocation.revoked.push("cached access token".to_owned());
+                revocation.tenant_must_remove.push(format!(
+                    "the API service app {} (Admin Console: Applications > Applications > deactivate, then delete)",
+                    app.client_id
+                ));
+                revocation.tenant_must_remove.push(format!(
+                    "the admin role assigned to {} (the app's Admin roles tab, or Security > Administrators)",
+                    app.client_id
+                ));
+            }
+            OktaAuth::ApiToken(_) => {
+                let revoked = async {
+                    let url = self.api_url(&["api-tokens", "current"])?;
+                    self.authorized(self.transport.client().delete(url)).await
+                };
+                match revoked.await {
+                    Ok(_) => revocation.revoked.push("API token at Okta".to_owned()),
+                    Err(_) => revocation.tenant_must_remove.push(
+                        "the API token (Admin Console: Security > API > Tokens > revoke)"
+                            .to_owned(),
+                    ),
+                }
+                revocation.tenant_must_remove.push(
+                    "the admin roles of the Okta administrator the API token was created as, if that account exists only for zerodesk (Security > Administrators)".to_owned(),
+                );
+            }
+        }
+        revocation
     }
 
     /// Issues a number-challenge push. Okta answers 201 `WAITING` with a
@@ -572,6 +1324,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_scopes_sent_are_the_scopes_checked() {
+        let listed: Vec<&str> = OKTA_SCOPE_NEEDS.iter().map(|(s, _)| *s).collect();
+        assert_eq!(listed.join(" "), OKTA_SCOPES);
+    }
+
+    #[test]
     fn next_link_is_read_from_okta_link_headers() {
         let mut headers = HeaderMap::new();
         headers.append(
@@ -596,6 +1354,83 @@ mod tests {
             HeaderValue::from_static("<https://acme.okta.com/x>; rel=\"self\""),
         );
         assert_eq!(next_link(&only_self), None);
+    }
+
+    #[test]
+    fn htu_is_the_decoded_path_without_query() {
+        let url =
+            Url::parse("https://acme.okta.com/api/v1/users/bob%2Bit@acme.example?x=1#f").unwrap();
+        assert_eq!(
+            htu_of(&url),
+            "https://acme.okta.com/api/v1/users/bob+it@acme.example"
+        );
+        let odd = Url::parse("http://127.0.0.1:8080/a%20b%25c").unwrap();
+        assert_eq!(htu_of(&odd), "http://127.0.0.1:8080/a%20b%25c");
+    }
+
+    #[test]
+    fn ath_is_the_base64url_sha256_of_the_token() {
+        // RFC 9449 section 7.1's example token and its `ath`.
+        assert_eq!(
+            access_token_hash("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
+            "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"
+        );
+    }
+
+    #[test]
+    fn a_dpop_proof_carries_its_public_key_and_claims() {
+        let key = DpopKey::generate().unwrap();
+        let token = Secret::new("token-value".into());
+        let proof = key
+            .proof(
+                "GET",
+                "https://acme.okta.com/api/v1/users/x",
+                None,
+                Some(&token),
+            )
+            .unwrap();
+        let header = jsonwebtoken::decode_header(&proof).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("dpop+jwt"));
+        assert_eq!(header.alg, Algorithm::ES256);
+        let jwk = header.jwk.unwrap();
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::ES256);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        let claims = jsonwebtoken::decode::<serde_json::Value>(
+            &proof,
+            &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(),
+            &validation,
+        )
+        .unwrap()
+        .claims;
+        assert_eq!(claims["htm"], "GET");
+        assert_eq!(claims["ath"], access_token_hash("token-value"));
+        assert!(claims.get("nonce").is_none());
+        assert_eq!(claims["jti"].as_str().unwrap().len(), 32);
+    }
+
+    #[test]
+    fn okta_reset_times_become_a_bounded_wait() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-rate-limit-reset", HeaderValue::from_static("1000030"));
+        assert_eq!(
+            okta_retry_after(&headers, now),
+            Some(Duration::from_secs(30))
+        );
+        headers.insert("x-rate-limit-reset", HeaderValue::from_static("9999999999"));
+        assert_eq!(
+            okta_retry_after(&headers, now),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(okta_retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn only_group_shaped_ids_are_taken_for_ids() {
+        assert!(looks_like_group_id("00g1emaKYZTWRYYRRTSK"));
+        assert!(!looks_like_group_id("IT Admins"));
+        assert!(!looks_like_group_id("00g is a name"));
     }
 
     fn factor(id: &str, factor_type: &str, status: &str, profile: &str) -> OktaFactor {

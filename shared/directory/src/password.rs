@@ -44,7 +44,7 @@ impl TemporaryPassword {
     }
 
     /// A password the provider generated and returned (Okta's
-    /// `expire_password?tempPassword=true`).
+    /// `expire_password_with_temp_password`).
     pub(crate) fn from_provider(value: String) -> Self {
         Self(value)
     }

@@ -23,25 +23,15 @@ async fn setup(timeout: Duration) -> (FakeGoogle, Connector) {
 }
 
 #[tokio::test]
-async fn lookup_reports_state_admin_and_org_units() {
+async fn lookup_reports_state_and_admin() {
     let (_fake, google) = setup(common::NORMAL_TIMEOUT).await;
 
     let alice = google.lookup(&account("alice@demo.example")).await.unwrap();
     assert_eq!(alice.state, AccountState::Active);
     assert!(!alice.is_admin);
-    assert_eq!(alice.groups, vec!["/Staff", "/"]);
-
-    let carol = google.lookup(&account("Carol@Demo.Example")).await.unwrap();
-    assert_eq!(carol.account.as_str(), "carol@demo.example");
-    assert!(
-        carol.groups.contains(&"/Finance".to_owned()),
-        "parent OU must be listed: {:?}",
-        carol.groups
-    );
 
     let root = google.lookup(&account("root@demo.example")).await.unwrap();
     assert!(root.is_admin);
-    assert!(root.is_protected(&[]));
 
     assert_eq!(
         google
@@ -307,15 +297,112 @@ async fn after_a_rejected_token_the_next_call_fetches_a_new_one() {
 }
 
 #[tokio::test]
-async fn throttling_is_rate_limited_and_retryable() {
+async fn googles_quota_403_is_rate_limited_and_retryable_not_a_refusal() {
     let (fake, google) = setup(common::NORMAL_TIMEOUT).await;
-    fake.fail_all(Fault::Status(429));
+    fake.set_over_quota(true);
     let err = google
         .lookup(&account("alice@demo.example"))
         .await
         .unwrap_err();
     assert!(matches!(err, DirectoryError::RateLimited { .. }), "{err}");
     assert!(err.is_retryable());
+
+    fake.set_over_quota(false);
+    fake.fail_all(Fault::Status(403));
+    let refused = google
+        .lookup(&account("alice@demo.example"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, DirectoryError::Provider { status: 403, .. }),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn an_alias_and_any_case_resolve_to_the_same_immutable_id() {
+    let (_fake, google) = setup(common::NORMAL_TIMEOUT).await;
+    let carol = google.lookup(&account("carol@demo.example")).await.unwrap();
+    for other_name in ["C.Finance@demo.example", "CAROL@DEMO.EXAMPLE"] {
+        let same = google.lookup(&account(other_name)).await.unwrap();
+        assert_eq!(same.provider_id, carol.provider_id, "{other_name}");
+        assert_eq!(same.account.as_str(), "carol@demo.example");
+    }
+}
+
+#[tokio::test]
+async fn a_plus_in_an_address_is_sent_encoded_so_google_does_not_read_a_space() {
+    let (fake, google) = setup(common::NORMAL_TIMEOUT).await;
+    let err = google
+        .lookup(&account("carol+payroll@demo.example"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+    let sent = &fake.calls_to("users.get")[0].path;
+    assert!(
+        sent.ends_with("/users/carol%2Bpayroll@demo.example"),
+        "{sent}"
+    );
+}
+
+#[tokio::test]
+async fn protected_groups_are_resolved_to_ids_and_membership_is_asked_by_id() {
+    let (fake, google) = setup(common::NORMAL_TIMEOUT).await;
+    let finance = google.resolve_group("FINANCE@demo.example").await.unwrap();
+    assert_eq!(
+        finance.id,
+        fake.group_id("demo.example", "Finance").unwrap()
+    );
+    assert_eq!(finance.name, "finance@demo.example");
+
+    let carol = google
+        .lookup(&account("c.finance@demo.example"))
+        .await
+        .unwrap();
+    let alice = google.lookup(&account("alice@demo.example")).await.unwrap();
+    let protected = [finance.id.clone()];
+    assert!(google.member_of_any(&carol, &protected).await.unwrap());
+    assert!(!google.member_of_any(&alice, &protected).await.unwrap());
+    let asked = fake.calls_to("members.hasMember");
+    assert!(
+        asked
+            .iter()
+            .all(|c| c.path.contains(&finance.id) && !c.path.contains("finance@")),
+        "{asked:?}"
+    );
+    assert!(matches!(
+        google.resolve_group("nobody@demo.example").await,
+        Err(DirectoryError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn the_connection_check_names_a_scope_that_is_not_delegated() {
+    let (fake, google) = setup(common::NORMAL_TIMEOUT).await;
+    let ready = google.check_connection(&account("root@demo.example")).await;
+    assert!(ready.is_ready(), "{ready:?}");
+
+    fake.withdraw_scope("https://www.googleapis.com/auth/admin.directory.user.security");
+    let report = google.check_connection(&account("root@demo.example")).await;
+    assert!(!report.is_ready());
+    assert_eq!(
+        report.missing(),
+        vec!["https://www.googleapis.com/auth/admin.directory.user.security"]
+    );
+}
+
+#[tokio::test]
+async fn revoking_access_drops_the_token_and_names_the_delegation_to_remove() {
+    let (fake, google) = setup(common::NORMAL_TIMEOUT).await;
+    google.lookup(&account("alice@demo.example")).await.unwrap();
+    let revocation = google.revoke_access().await;
+    assert_eq!(revocation.revoked, vec!["cached access token"]);
+    assert!(
+        revocation.tenant_must_remove[0].contains("zerodesk-demo-example@"),
+        "{revocation:?}"
+    );
+    google.lookup(&account("alice@demo.example")).await.unwrap();
+    assert_eq!(fake.calls_to("token").len(), 2);
 }
 
 #[tokio::test]

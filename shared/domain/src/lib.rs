@@ -19,7 +19,7 @@ pub use clock::{Clock, SystemClock};
 pub use ids::{AccountRef, ConnectionId, CorrelationId, IdError, TenantId, TicketId};
 pub use permissions::{Action, is_allowed};
 pub use policy::{
-    OwnerVerificationPolicy, PolicyError, RateLimits, RetentionPolicy, TenantPolicy,
+    OwnerVerificationPolicy, PolicyError, ProtectedIds, RateLimits, RetentionPolicy, TenantPolicy,
     VerificationMethod,
 };
 pub use principal::{ClaimNames, ClaimsError, Principal, PrincipalScope};

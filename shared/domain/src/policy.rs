@@ -138,11 +138,18 @@ pub struct TenantPolicy {
     /// Empty by default: automation is something a tenant turns on.
     #[serde(default)]
     pub auto_resolve: BTreeSet<Category>,
+    /// Accounts never automated, as the tenant's administrator named them.
     #[serde(default)]
     pub protected_accounts: BTreeSet<AccountRef>,
-    /// Directory groups whose members are never automated.
+    /// Directory groups whose members are never automated, by name (on
+    /// Google, the group's address).
     #[serde(default)]
     pub protected_groups: BTreeSet<String>,
+    /// The two lists above as the directory resolved them to immutable ids
+    /// when the policy or the connection was last stored. Written by the
+    /// service only; whatever a client sends here is replaced.
+    #[serde(default)]
+    pub protected_ids: Option<ProtectedIds>,
     #[serde(default)]
     pub retention: RetentionPolicy,
     #[serde(default)]
@@ -168,6 +175,7 @@ impl Default for TenantPolicy {
             auto_resolve: BTreeSet::new(),
             protected_accounts: BTreeSet::new(),
             protected_groups: BTreeSet::new(),
+            protected_ids: None,
             retention: RetentionPolicy::default(),
             rate_limits: RateLimits::default(),
             owner_verification: OwnerVerificationPolicy::default(),
@@ -251,8 +259,49 @@ impl TenantPolicy {
         category.is_automatable() && self.auto_resolve.contains(&category)
     }
 
+    /// Whether `account`, as written, is one of the protected names. A cue
+    /// for triage only: the decision before acting compares the account the
+    /// directory resolved (see `protected_ids`).
     pub fn is_protected(&self, account: &AccountRef) -> bool {
         self.protected_accounts.contains(account)
+    }
+
+    /// Whether the policy protects anything beyond administrators.
+    pub fn has_protected_entries(&self) -> bool {
+        !self.protected_accounts.is_empty() || !self.protected_groups.is_empty()
+    }
+
+    /// The resolved ids, if they were resolved against `provider`'s
+    /// directory. `None` while there is something to protect and it is not
+    /// (yet, or no longer) resolved there: callers must fail closed.
+    pub fn protected_ids_for(&self, provider: &str) -> Option<ProtectedIds> {
+        match &self.protected_ids {
+            Some(ids) if ids.provider == provider => Some(ids.clone()),
+            _ if !self.has_protected_entries() => Some(ProtectedIds::none(provider)),
+            _ => None,
+        }
+    }
+}
+
+/// Protected accounts and groups as the tenant's directory identifies them:
+/// ids that an alias, a rename or a change of case does not change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtectedIds {
+    /// The directory they were resolved in (`google_workspace`,
+    /// `microsoft_graph`, `okta`).
+    pub provider: String,
+    pub accounts: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+}
+
+impl ProtectedIds {
+    pub fn none(provider: &str) -> Self {
+        Self {
+            provider: provider.to_owned(),
+            accounts: BTreeSet::new(),
+            groups: BTreeSet::new(),
+        }
     }
 }
 
@@ -326,5 +375,22 @@ mod tests {
         .unwrap();
         assert!(p.automates(Category::PasswordReset));
         assert!(p.is_protected(&AccountRef::parse("root@x.example").unwrap()));
+    }
+
+    #[test]
+    fn protection_not_resolved_in_this_directory_fails_closed() {
+        let mut p = TenantPolicy::default();
+        assert_eq!(
+            p.protected_ids_for("okta"),
+            Some(ProtectedIds::none("okta")),
+            "nothing to protect needs no resolution"
+        );
+        p.protected_groups.insert("Finance".to_owned());
+        assert_eq!(p.protected_ids_for("okta"), None);
+        let mut ids = ProtectedIds::none("microsoft_graph");
+        ids.groups.insert("g-1".to_owned());
+        p.protected_ids = Some(ids.clone());
+        assert_eq!(p.protected_ids_for("microsoft_graph"), Some(ids));
+        assert_eq!(p.protected_ids_for("okta"), None, "resolved elsewhere");
     }
 }

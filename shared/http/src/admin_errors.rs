@@ -14,6 +14,12 @@ impl From<AdminError> for ApiError {
             AdminError::TenantInactive => ApiError::TenantInactive,
             AdminError::Invalid { field, reason } => ApiError::invalid(field, reason),
             AdminError::Conflict(_) => ApiError::Conflict,
+            AdminError::ConnectionIncomplete { missing } => ApiError::ConnectionIncomplete(missing),
+            AdminError::Unresolved {
+                field,
+                entry,
+                reason,
+            } => ApiError::invalid(field, format!("{entry} {reason}")),
             AdminError::Unavailable(source) => {
                 tracing::error!(error = %source, "dependency unavailable");
                 ApiError::DependencyUnavailable

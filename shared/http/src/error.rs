@@ -27,6 +27,9 @@ pub enum ApiError {
     PolicyRefused(String),
     #[error("the resource changed; reload and retry")]
     Conflict,
+    /// The directory refused what zerodesk needs, by the provider's names.
+    #[error("the directory connection is missing: {}", .0.join(", "))]
+    ConnectionIncomplete(Vec<String>),
     #[error("too many requests")]
     RateLimited { retry_after_seconds: u64 },
     #[error("a dependency is unavailable; try again later")]
@@ -51,7 +54,9 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
-            ApiError::PolicyRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PolicyRefused(_) | ApiError::ConnectionIncomplete(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::DependencyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -71,6 +76,7 @@ impl ApiError {
             ApiError::InvalidInput { .. } => "invalid_input",
             ApiError::PolicyRefused(_) => "policy_refused",
             ApiError::Conflict => "conflict",
+            ApiError::ConnectionIncomplete(_) => "connection_incomplete",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::DependencyUnavailable => "dependency_unavailable",
             ApiError::Internal => "internal_error",
@@ -90,6 +96,8 @@ struct ErrorDetail<'a> {
     correlation_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing: Option<&'a [String]>,
 }
 
 pub fn error_response(err: &ApiError, correlation_id: &CorrelationId) -> Response<Body> {
@@ -103,6 +111,10 @@ pub fn error_response(err: &ApiError, correlation_id: &CorrelationId) -> Respons
             message: err.to_string(),
             correlation_id: correlation_id.as_str(),
             field,
+            missing: match err {
+                ApiError::ConnectionIncomplete(missing) => Some(missing),
+                _ => None,
+            },
         },
     };
     let mut response = json_response(err.status(), &body, correlation_id);

@@ -285,6 +285,7 @@ impl AdminPorts for PurgeTestPorts {
     type Tickets = DynamoTickets<Clients>;
     type Audit = DynamoAudit<Clients>;
     type Vault = TenantVault;
+    type Directories = zerodesk_directory::MemoryDirectory;
     type Publisher = InMemoryPublisher;
     type Clock = BoxClock;
 }
@@ -366,6 +367,7 @@ async fn stack(prefix: &str) -> Stack {
                 DynamoTickets::new(Arc::clone(&clients), &tables.tickets),
                 DynamoAudit::new(Arc::clone(&clients), &tables.audit),
                 vault.clone(),
+                zerodesk_directory::MemoryDirectory::new(),
                 publisher.clone(),
                 clock,
             );

@@ -9,8 +9,8 @@
 
 use zerodesk_crypto::{ConnectionSecrets, SecretsError, VaultError};
 use zerodesk_directory::{
-    AccountState, Directory, DirectoryConnector, DirectoryCredentials, DirectoryError, Provider,
-    TemporaryPassword,
+    AccountState, Directory, DirectoryConnector, DirectoryCredentials, DirectoryError,
+    DirectoryUser, Provider, TemporaryPassword, UnlockOutcome,
 };
 use zerodesk_domain::{
     AccountRef, Category, Clock, CorrelationId, Decision, Principal, SystemTask, TenantId,
@@ -383,7 +383,7 @@ impl<P: Ports> Run<'_, P> {
         let acted = async {
             let directory = self.load_credentials().await?;
             self.publish_intent(&ticket, &target, &directory).await?;
-            self.refuse_protected_accounts(&target, &directory, granted, &policy)
+            self.refuse_protected_accounts(&target, &directory, &policy)
                 .await?;
             self.act_on_the_directory(&target, &directory).await
         }
@@ -541,13 +541,13 @@ impl<P: Ports> Run<'_, P> {
         })
     }
 
-    /// Looks the target up; admins, protected groups and accounts, and (for
-    /// automation) disabled accounts are a person's decision.
+    /// Looks the target up; admins, protected groups and accounts, and
+    /// accounts an administrator disabled or suspended are a person's
+    /// decision.
     pub(crate) async fn refuse_protected_accounts(
         &self,
         target: &AccountRef,
         directory: &impl Directory,
-        granted: ActionGrant,
         policy: &TenantPolicy,
     ) -> Result<(), Escalation> {
         let user = match directory.lookup(target).await {
@@ -557,17 +557,16 @@ impl<P: Ports> Run<'_, P> {
             }
             Err(e) => return Err(Escalation::provider_fault(&e)),
         };
-        if policy.is_protected(target) || user.is_protected(&policy.protected_groups) {
+        if is_protected(&user, target, directory, policy).await? {
             return Err(Escalation::refused("protected account"));
         }
-        // A disabled account is not a lockout. Where the directory cannot tell
-        // them apart (Entra ID: unlock means `accountEnabled: true`),
-        // re-enabling is a person's decision, never automation's.
-        if granted == ActionGrant::SelfService
-            && self.action == DirectoryAction::Unlock
-            && user.state == AccountState::Disabled
-        {
-            return Err(Escalation::refused("account is disabled, not locked out"));
+        // An account an administrator disabled is not a lockout, and zerodesk
+        // never re-enables it: not for an unlock, approved or not, nor gives
+        // it a new password.
+        if user.state == AccountState::Disabled {
+            return Err(Escalation::refused(
+                "account is disabled by an administrator",
+            ));
         }
         // An administrator's suspension is never cleared by an unlock, and
         // a suspended account is never given a new password: zerodesk does
@@ -594,7 +593,21 @@ impl<P: Ports> Run<'_, P> {
                 Err(e) => return Err(Escalation::provider_fault(&e)),
             },
             DirectoryAction::Unlock => match directory.unlock(target).await {
-                Ok(_) => None,
+                Ok(UnlockOutcome::TimedByProvider) => {
+                    // Entra ID: nothing to clear. Do what the provider
+                    // allows, say why, and leave the rest to a person.
+                    let reason = match directory.revoke_sessions(target).await {
+                        Ok(()) => {
+                            "lockout is timed by the directory and ends by itself; sessions revoked"
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "sessions not revoked");
+                            "lockout is timed by the directory and ends by itself"
+                        }
+                    };
+                    return Err(Escalation::refused(reason));
+                }
+                Ok(UnlockOutcome::Unlocked | UnlockOutcome::WasNotLocked) => None,
                 Err(DirectoryError::NotUnlockable { .. }) => {
                     return Err(Escalation::refused("account state is not a lockout"));
                 }
@@ -715,4 +728,41 @@ impl<P: Ports> Run<'_, P> {
         }
         Ok(())
     }
+}
+
+/// Whether the account the directory resolved is protected: an
+/// administrator; a protected account by immutable id, or by the primary
+/// name the directory answered with (so an alias or another case of a
+/// protected name is caught); or a member of a protected group, asked of
+/// the directory by group id. Protection that was never resolved in this
+/// directory protects everyone.
+async fn is_protected(
+    user: &DirectoryUser,
+    target: &AccountRef,
+    directory: &impl Directory,
+    policy: &TenantPolicy,
+) -> Result<bool, Escalation> {
+    if user.is_admin
+        || policy.protected_accounts.contains(target)
+        || policy.protected_accounts.contains(&user.account)
+    {
+        return Ok(true);
+    }
+    let Some(ids) = policy.protected_ids_for(user.provider.as_str()) else {
+        tracing::warn!("protected accounts are not resolved in this directory");
+        return Err(Escalation::refused(
+            "protected accounts not resolved in this directory",
+        ));
+    };
+    if ids.accounts.contains(&user.provider_id) {
+        return Ok(true);
+    }
+    if ids.groups.is_empty() {
+        return Ok(false);
+    }
+    let groups: Vec<String> = ids.groups.into_iter().collect();
+    directory
+        .member_of_any(user, &groups)
+        .await
+        .map_err(|e| Escalation::provider_fault(&e))
 }

@@ -12,8 +12,9 @@ use zerodesk_directory::{
     AccountState, MemoryAccount, MemoryDirectory, MemoryFault, MemoryOp, OwnerChannels,
 };
 use zerodesk_domain::{
-    AccountRef, Category, ConnectionId, CorrelationId, Decision, Principal, PrincipalScope, Role,
-    SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus, TicketId, TicketState,
+    AccountRef, Category, ConnectionId, CorrelationId, Decision, Principal, PrincipalScope,
+    ProtectedIds, Role, SystemTask, Tenant, TenantId, TenantPolicy, TenantScope, TenantStatus,
+    TicketId, TicketState,
 };
 use zerodesk_events::{DirectoryAction, InMemoryPublisher};
 use zerodesk_store::TicketStore;
@@ -60,8 +61,6 @@ fn record(id: &TenantId, policy: TenantPolicy) -> Tenant {
     }
 }
 
-/// The demo directory of the fakes' seed. Entra cannot tell a lockout from
-/// an administrator's disable, so on Graph bob shows as disabled.
 /// The channels the directory holds for `name`: a primary mailbox and a
 /// recovery address elsewhere.
 fn channels(name: &str) -> OwnerChannels {
@@ -73,12 +72,28 @@ fn channels(name: &str) -> OwnerChannels {
     }
 }
 
+/// The demo directory of the fakes' seed. Entra's smart lockout is timed
+/// and invisible, so on Graph locked-out bob shows as active; erin is
+/// disabled by an administrator; carol is also c.finance, and she and
+/// fiona are in the Finance group (id `grp-finance`).
 fn demo_directory(connected: Connected) -> MemoryDirectory {
     let bob = match connected {
         Connected::Google => AccountState::Locked,
-        Connected::Graph => AccountState::Disabled,
+        Connected::Graph => AccountState::Active,
     };
     MemoryDirectory::new()
+        .with_group("grp-finance", "Finance")
+        .with_alias("c.finance@demo.example", "carol@demo.example")
+        .with_account(
+            "erin@demo.example",
+            MemoryAccount::new(AccountState::Disabled).with_channels(channels("erin")),
+        )
+        .with_account(
+            "fiona@demo.example",
+            MemoryAccount::new(AccountState::Active)
+                .in_groups(&["grp-finance"])
+                .with_channels(channels("fiona")),
+        )
         .with_account(
             "alice@demo.example",
             MemoryAccount::new(AccountState::Active).with_channels(channels("alice")),
@@ -90,7 +105,7 @@ fn demo_directory(connected: Connected) -> MemoryDirectory {
         .with_account(
             "carol@demo.example",
             MemoryAccount::new(AccountState::Active)
-                .in_groups(&["Finance", "Staff"])
+                .in_groups(&["grp-finance", "grp-staff"])
                 .with_channels(channels("carol")),
         )
         .with_account(
@@ -700,47 +715,40 @@ async fn no_log_line_carries_the_temporary_password_or_credentials() {
 }
 
 #[tokio::test]
-async fn on_entra_id_a_disabled_account_is_never_re_enabled_by_automation() {
+async fn on_entra_id_an_unlock_revokes_sessions_explains_the_timed_lockout_and_escalates() {
     let w = world_connected(automating_policy(), Connected::Graph).await;
-    // Entra cannot tell a lockout from an administrator's disable: bob is
-    // "locked out" in the seed, which Graph shows as accountEnabled=false.
-    let bob = person(&w.tenant, Role::TenantUser, "bob@demo.example");
-    let filed = w
-        .services
-        .file_ticket(
-            &bob,
-            &corr(),
-            ticket("Locked out", "My account is locked, I can't log in"),
-        )
-        .await
-        .unwrap();
-    assert_eq!(filed.classification.decision, Decision::AutoResolve);
-    let r = w
-        .services
-        .run_action_from_event(
-            w.tenant.clone(),
-            &corr(),
-            &filed.id,
-            DirectoryAction::Unlock,
-        )
-        .await;
+    let (r, stored) = self_service(&w, "bob@demo.example", DirectoryAction::Unlock).await;
+    let timed = "lockout is timed by the directory and ends by itself; sessions revoked";
+    assert!(
+        matches!(r, Err(WorkflowError::Escalated { reason, .. }) if reason == timed),
+        "{r:?}"
+    );
+    assert_eq!(stored.state, TicketState::Escalated);
+    assert_eq!(stored.reason.as_deref(), Some(timed));
+    let bob = w.directory.account("bob@demo.example").unwrap();
+    assert_eq!(bob.sessions_revoked, 1);
+    assert_eq!(bob.state, AccountState::Active, "nothing else was changed");
+
+    // An account an administrator disabled is never re-enabled, approved or not.
+    let (r, stored) = self_service(&w, "erin@demo.example", DirectoryAction::Unlock).await;
     assert!(
         matches!(
             r,
             Err(WorkflowError::Escalated {
-                provider_fault: false,
-                ..
+                reason: "account is disabled by an administrator",
+                provider_fault: false
             })
         ),
         "{r:?}"
     );
-    assert_eq!(
-        w.services.get_ticket(&bob, &filed.id).await.unwrap().state,
-        TicketState::Escalated
-    );
+    assert_eq!(stored.state, TicketState::Escalated);
     assert!(
-        w.directory.calls_to(MemoryOp::Unlock).is_empty(),
-        "no account was re-enabled"
+        w.directory.calls_to(MemoryOp::Unlock).len() == 1,
+        "only bob's unlock reached the directory"
+    );
+    assert_eq!(
+        w.directory.account("erin@demo.example").unwrap().state,
+        AccountState::Disabled
     );
 
     // A reset on Entra forces the change at next sign-in.
@@ -971,4 +979,68 @@ async fn no_directory_call_runs_when_the_intent_cannot_be_published() {
     );
     let stored = w.services.get_ticket(&alice, &filed.id).await.unwrap();
     assert_eq!(stored.state, TicketState::Escalated);
+}
+
+/// What `PUT /policy` stores after resolving carol and "finance" in the
+/// demo directory.
+fn protecting_carol_and_finance(provider: &str) -> TenantPolicy {
+    let mut policy = automating_policy();
+    policy
+        .protected_accounts
+        .insert(AccountRef::parse("carol@demo.example").unwrap());
+    policy.protected_groups.insert("finance".to_owned());
+    let mut ids = ProtectedIds::none(provider);
+    ids.accounts.insert("id:carol@demo.example".to_owned());
+    ids.groups.insert("grp-finance".to_owned());
+    policy.protected_ids = Some(ids);
+    policy
+}
+
+#[tokio::test]
+async fn an_alias_of_a_protected_account_and_a_protected_groups_member_escalate() {
+    let w = world_with(protecting_carol_and_finance("google_workspace")).await;
+    for (who, action) in [
+        ("c.finance@demo.example", DirectoryAction::Reset),
+        ("fiona@demo.example", DirectoryAction::Reset),
+    ] {
+        let (r, stored) = self_service(&w, who, action).await;
+        assert!(
+            matches!(
+                r,
+                Err(WorkflowError::Escalated {
+                    reason: "protected account",
+                    provider_fault: false
+                })
+            ),
+            "{who}: {r:?}"
+        );
+        assert_eq!(stored.state, TicketState::Escalated, "{who}");
+    }
+    assert!(w.directory.calls_to(MemoryOp::ResetPassword).is_empty());
+    assert_eq!(
+        w.directory.calls_to(MemoryOp::MemberOfAny).len(),
+        1,
+        "the alias was caught by name before any group was asked"
+    );
+
+    let (r, _) = self_service(&w, "alice@demo.example", DirectoryAction::Reset).await;
+    assert!(r.is_ok(), "an unprotected account still runs: {r:?}");
+}
+
+#[tokio::test]
+async fn protection_resolved_in_another_directory_escalates_everyone() {
+    let w = world_with(protecting_carol_and_finance("microsoft_graph")).await;
+    let (r, stored) = self_service(&w, "alice@demo.example", DirectoryAction::Reset).await;
+    assert!(
+        matches!(
+            r,
+            Err(WorkflowError::Escalated {
+                reason: "protected accounts not resolved in this directory",
+                provider_fault: false
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(stored.state, TicketState::Escalated);
+    assert!(w.directory.calls_to(MemoryOp::ResetPassword).is_empty());
 }

@@ -25,12 +25,14 @@ struct Harness {
     publisher: InMemoryPublisher,
     audit: MemoryAudit,
     secrets: MemorySecrets,
+    directory: zerodesk_directory::MemoryDirectory,
 }
 
 async fn harness() -> Harness {
     let publisher = InMemoryPublisher::new();
     let audit = MemoryAudit::new();
     let secrets = MemorySecrets::new();
+    let directory = zerodesk_directory::MemoryDirectory::new();
     Harness {
         app: App {
             admin: Admin::new(
@@ -38,6 +40,7 @@ async fn harness() -> Harness {
                 MemoryTickets::new(),
                 audit.clone(),
                 secrets.clone(),
+                directory.clone(),
                 publisher.clone(),
                 SystemClock,
             ),
@@ -46,6 +49,7 @@ async fn harness() -> Harness {
         publisher,
         audit,
         secrets,
+        directory,
     }
 }
 
@@ -223,9 +227,12 @@ async fn put_connection_never_echoes_credentials_and_delete_destroys_the_secret(
             PUT_CONNECTION,
             "PUT /connection",
             "/connection",
-            &tenant_claims(&tenant, "tenant_admin"),
-            Some(json!({"provider": "google", "directory": "demo.example",
-                        "credentials": {"refresh_token": secret}})),
+            &admin_with_email(&tenant),
+            Some(json!({"provider": "graph", "directory": "demo.example",
+                        "credentials": {"provider": "microsoft_graph",
+                                        "directory_tenant": "demo.example",
+                                        "client_id": "zerodesk",
+                                        "client_secret": secret}})),
         ),
     )
     .await;
@@ -233,11 +240,12 @@ async fn put_connection_never_echoes_credentials_and_delete_destroys_the_secret(
     let text = body_text(&r);
     assert_eq!(r.status(), 200, "{text}");
     assert!(
-        !text.contains(secret) && !text.contains("refresh_token"),
+        !text.contains(secret) && !text.contains("client_secret"),
         "{text}"
     );
     let v = body_json(&r);
-    assert_eq!(v["provider"], "google");
+    assert_eq!(v["provider"], "graph");
+    assert_eq!(v["check"]["requirements"][0]["status"], "granted", "{text}");
     assert!(v["connection_id"].as_str().unwrap().starts_with("conn-"));
     assert!(!logs.contents().contains(secret));
     let recorded = h.publisher.of_type("TenantConfigChanged");
@@ -271,8 +279,54 @@ async fn put_connection_never_echoes_credentials_and_delete_destroys_the_secret(
         ),
     )
     .await;
-    assert_eq!(deleted.status(), 204);
+    assert_eq!(deleted.status(), 200);
+    let removal = body_json(&deleted);
+    assert!(removal["tenant_must_remove"].is_array(), "{removal}");
     assert!(!h.secrets.holds(&tenant_id), "the secret must be destroyed");
+}
+
+fn admin_with_email(tenant: &str) -> Vec<(&str, Option<&str>)> {
+    let mut claims = tenant_claims(tenant, "tenant_admin");
+    claims.push(("email", Some("root@demo.example")));
+    claims.push(("email_verified", Some("true")));
+    claims
+}
+
+#[tokio::test]
+async fn a_connection_missing_a_permission_is_refused_by_the_permissions_name() {
+    let h = harness().await;
+    let tenant = onboard(&h, "miss").await;
+    h.directory.lack("User-PasswordProfile.ReadWrite.All");
+    let r = handle(
+        &h.app,
+        request(
+            PUT_CONNECTION,
+            "PUT /connection",
+            "/connection",
+            &admin_with_email(&tenant),
+            Some(json!({"provider": "graph", "directory": "demo.example",
+                        "credentials": {"provider": "microsoft_graph",
+                                        "directory_tenant": "demo.example",
+                                        "client_id": "zerodesk",
+                                        "client_secret": "test-only"}})),
+        ),
+    )
+    .await;
+    let v = body_json(&r);
+    assert_eq!(r.status(), 422, "{v}");
+    assert_eq!(v["error"]["code"], "connection_incomplete");
+    assert_eq!(
+        v["error"]["missing"],
+        json!(["User-PasswordProfile.ReadWrite.All"])
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing: User-PasswordProfile.ReadWrite.All")
+    );
+    let tenant_id = TenantId::parse(&tenant).unwrap();
+    assert!(!h.secrets.holds(&tenant_id), "nothing is stored");
 }
 
 #[tokio::test]
