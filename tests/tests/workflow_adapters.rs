@@ -145,6 +145,7 @@ async fn world_connected(policy: TenantPolicy, timeout: Duration, connected: Con
         "GOOGLE_API_BASE_URL" => Some(google.api_base_url()),
         "GRAPH_TOKEN_BASE_URL" => Some(graph.token_base_url()),
         "GRAPH_API_BASE_URL" => Some(graph.api_base_url()),
+        "DIRECTORY_ALLOW_LOOPBACK" => Some("true".to_owned()),
         _ => None,
     })
     .unwrap()

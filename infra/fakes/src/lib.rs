@@ -60,6 +60,8 @@ impl Fakes {
             ("GOOGLE_API_BASE_URL", self.google.api_base_url()),
             ("GRAPH_TOKEN_BASE_URL", self.graph.token_base_url()),
             ("GRAPH_API_BASE_URL", self.graph.api_base_url()),
+            // The fakes listen on 127.0.0.1; nothing deployed sets this.
+            ("DIRECTORY_ALLOW_LOOPBACK", "true".to_owned()),
         ]
     }
 }

@@ -106,14 +106,14 @@ impl DirectoryCredentials {
                 Ok(())
             }
             DirectoryCredentials::OktaApiToken(o) => {
-                okta_org_url(&o.org_url)?;
+                okta_org_url(&o.org_url, Egress::AllowLoopback)?;
                 if o.api_token.is_empty() {
                     return Err(DirectoryError::config("api_token is required"));
                 }
                 Ok(())
             }
             DirectoryCredentials::OktaServiceApp(o) => {
-                okta_org_url(&o.org_url)?;
+                okta_org_url(&o.org_url, Egress::AllowLoopback)?;
                 if o.client_id.is_empty() {
                     return Err(DirectoryError::config("client_id is required"));
                 }
@@ -147,10 +147,13 @@ pub(crate) fn validate_directory_tenant(raw: &str) -> Result<(), DirectoryError>
     }
 }
 
-/// An Okta org URL: `https://<domain name>` with nothing after the host, or,
-/// for the local fakes only, `http://127.0.0.1:<port>`. Tenants choose this
-/// value, so it must not be able to aim our requests at an internal address.
-pub(crate) fn okta_org_url(raw: &str) -> Result<Url, DirectoryError> {
+/// An Okta org URL: `https://<domain name>` (never an IP literal) with
+/// nothing after the host, or, only where the operator allows loopback
+/// egress (the local stack and tests), `http://127.0.0.1:<port>`. Tenants
+/// choose this value, so it must not be able to aim our requests at an
+/// internal address; the name is also resolved only to public addresses
+/// when called (`Egress`).
+pub(crate) fn okta_org_url(raw: &str, egress: Egress) -> Result<Url, DirectoryError> {
     let url =
         Url::parse(raw).map_err(|e| DirectoryError::config_because("org_url is not a URL", e))?;
     let plain = url.username().is_empty()
@@ -160,14 +163,14 @@ pub(crate) fn okta_org_url(raw: &str) -> Result<Url, DirectoryError> {
         && matches!(url.path(), "" | "/");
     let host_ok = match (url.scheme(), url.host()) {
         ("https", Some(Host::Domain(d))) => d.contains('.') && !d.eq_ignore_ascii_case("localhost"),
-        ("http", Some(Host::Ipv4(ip))) => ip.is_loopback(),
+        ("http", Some(Host::Ipv4(ip))) => egress == Egress::AllowLoopback && ip.is_loopback(),
         _ => false,
     };
     if plain && host_ok {
         Ok(url)
     } else {
         Err(DirectoryError::config(
-            "org_url must be https://<your org's domain> with no path (http only for 127.0.0.1 fakes)",
+            "org_url must be https://<your org's domain> with no path",
         ))
     }
 }
@@ -181,6 +184,19 @@ pub struct DirectoryEndpoints {
     pub graph_token_base: Url,
     pub graph_api_base: Url,
     pub timeout: Duration,
+    pub egress: Egress,
+}
+
+/// Where the connectors may send requests. Deployed, only to public
+/// addresses: a name that resolves to a loopback, private, link-local or
+/// otherwise internal address is refused at connect time, so a tenant's
+/// org URL cannot reach the Lambda Runtime API or anything else inside.
+/// The local stack and tests, whose fakes listen on 127.0.0.1, set
+/// `DIRECTORY_ALLOW_LOOPBACK=true`; nothing deployed does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Egress {
+    PublicOnly,
+    AllowLoopback,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -220,6 +236,11 @@ impl DirectoryEndpoints {
             graph_token_base: get("GRAPH_TOKEN_BASE_URL", "https://login.microsoftonline.com")?,
             graph_api_base: get("GRAPH_API_BASE_URL", "https://graph.microsoft.com")?,
             timeout: DEFAULT_TIMEOUT,
+            egress: if lookup("DIRECTORY_ALLOW_LOOPBACK").as_deref() == Some("true") {
+                Egress::AllowLoopback
+            } else {
+                Egress::PublicOnly
+            },
         })
     }
 

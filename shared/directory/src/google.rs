@@ -126,7 +126,11 @@ impl GoogleWorkspace {
     ) -> Result<Self, DirectoryError> {
         rsa_signing_key(&account.private_key)?;
         Ok(Self {
-            transport: Transport::new(Provider::GoogleWorkspace, endpoints.timeout)?,
+            transport: Transport::new(
+                Provider::GoogleWorkspace,
+                endpoints.timeout,
+                endpoints.egress,
+            )?,
             token_url: endpoints.google_token_url.clone(),
             api_base: endpoints.google_api_base.clone(),
             account,

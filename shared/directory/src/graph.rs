@@ -269,7 +269,11 @@ impl MicrosoftGraph {
             &[&credentials.directory_tenant, "oauth2", "v2.0", "token"],
         )?;
         Ok(Self {
-            transport: Transport::new(Provider::MicrosoftGraph, endpoints.timeout)?,
+            transport: Transport::new(
+                Provider::MicrosoftGraph,
+                endpoints.timeout,
+                endpoints.egress,
+            )?,
             token_url,
             api_base: endpoints.graph_api_base.clone(),
             credentials,

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use url::Url;
 use zeroize::Zeroizing;
 
+use crate::credentials::Egress;
 use crate::error::DirectoryError;
 use crate::model::Provider;
 use crate::secret::Secret;
@@ -27,13 +28,21 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    pub(crate) fn new(provider: Provider, timeout: Duration) -> Result<Self, DirectoryError> {
-        let client = reqwest::Client::builder()
+    pub(crate) fn new(
+        provider: Provider,
+        timeout: Duration,
+        egress: Egress,
+    ) -> Result<Self, DirectoryError> {
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             // A redirect would carry our bearer token somewhere we did not choose.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("zerodesk-directory/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("zerodesk-directory/", env!("CARGO_PKG_VERSION")));
+        if egress == Egress::PublicOnly {
+            builder = builder.dns_resolver(std::sync::Arc::new(PublicAddressesOnly));
+        }
+        let client = builder
             .build()
             .map_err(|e| DirectoryError::config_because("HTTP client could not be built", e))?;
         Ok(Self { client, provider })
@@ -311,6 +320,61 @@ pub(crate) fn same_origin(api_base: &Url, next: &Url) -> bool {
     api_base.origin() == next.origin()
 }
 
+/// Resolves a host name only to public addresses: every loopback, private,
+/// link-local, shared, documentation, multicast or unspecified address is
+/// dropped, and a name left with none is an error. Requests to an IP
+/// literal do not resolve; tenant-supplied URLs never hold one.
+struct PublicAddressesOnly;
+
+impl reqwest::dns::Resolve for PublicAddressesOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let resolved = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let public: Vec<std::net::SocketAddr> =
+                resolved.filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                return Err("the name resolves to no public address".into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                // 100.64.0.0/10, carrier-grade NAT
+                || (a == 100 && (64..128).contains(&b))
+                // 198.18.0.0/15, benchmarking
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                // fc00::/7 unique local, fe80::/10 link-local
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
 /// An OAuth access token, kept in memory for the life of one connector.
 pub(crate) struct TokenCache {
     slot: tokio::sync::Mutex<Option<CachedToken>>,
@@ -393,6 +457,60 @@ mod tests {
             &base,
             &Url::parse("http://graph.microsoft.com/v1.0/x").unwrap()
         ));
+    }
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(internal.parse().unwrap()), "{internal}");
+        }
+        for public in ["8.8.8.8", "20.190.160.1", "2001:4860:4860::8888"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_to_loopback_is_not_connected_to() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+            }
+        });
+        let url = format!("http://localhost:{port}/");
+        let get = |egress| {
+            let url = url.clone();
+            async move {
+                let t = Transport::new(Provider::Okta, Duration::from_secs(2), egress).unwrap();
+                t.send(t.client().get(url.as_str())).await
+            }
+        };
+        let refused = get(Egress::PublicOnly).await.unwrap_err();
+        assert!(
+            matches!(refused, DirectoryError::Unavailable { status: None, .. }),
+            "{refused}"
+        );
+        get(Egress::AllowLoopback)
+            .await
+            .expect("the same name is reached where loopback is allowed");
     }
 
     #[test]

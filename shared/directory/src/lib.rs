@@ -18,7 +18,7 @@ mod secret;
 
 pub use connector::{Connector, connect};
 pub use credentials::{
-    DEFAULT_TIMEOUT, DirectoryCredentials, DirectoryEndpoints, EndpointsError,
+    DEFAULT_TIMEOUT, DirectoryCredentials, DirectoryEndpoints, Egress, EndpointsError,
     GoogleServiceAccount, GraphClientSecret, OktaApiToken, OktaServiceApp,
 };
 pub use error::DirectoryError;

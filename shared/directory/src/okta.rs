@@ -257,8 +257,8 @@ impl Okta {
         endpoints: &DirectoryEndpoints,
     ) -> Result<Self, DirectoryError> {
         Ok(Self {
-            transport: Transport::new(Provider::Okta, endpoints.timeout)?,
-            org: okta_org_url(&credentials.org_url)?,
+            transport: Transport::new(Provider::Okta, endpoints.timeout, endpoints.egress)?,
+            org: okta_org_url(&credentials.org_url, endpoints.egress)?,
             auth: OktaAuth::ApiToken(credentials.api_token),
         })
     }
@@ -269,8 +269,8 @@ impl Okta {
     ) -> Result<Self, DirectoryError> {
         rsa_signing_key(&credentials.private_key)?;
         Ok(Self {
-            transport: Transport::new(Provider::Okta, endpoints.timeout)?,
-            org: okta_org_url(&credentials.org_url)?,
+            transport: Transport::new(Provider::Okta, endpoints.timeout, endpoints.egress)?,
+            org: okta_org_url(&credentials.org_url, endpoints.egress)?,
             auth: OktaAuth::ServiceApp(Box::new(ServiceApp {
                 client_id: credentials.client_id,
                 private_key: credentials.private_key,

@@ -70,6 +70,10 @@ fn okta_org_urls_that_could_reach_internal_addresses_are_refused() {
         "https://acme.okta.com/api/v1",
         "https://user:pw@acme.okta.com",
         "ftp://acme.okta.com",
+        // Deployed, not even the loopback form the local fakes use.
+        "http://127.0.0.1:8080",
+        "https://127.0.0.1:8080",
+        "https://[::1]",
     ] {
         let creds = parse(
             serde_json::json!({"provider": "okta_api_token", "org_url": url, "api_token": "t"}),
@@ -83,17 +87,22 @@ fn okta_org_urls_that_could_reach_internal_addresses_are_refused() {
             "{url} must be refused"
         );
     }
-    for url in [
-        "https://acme.okta.com",
-        "https://acme.okta.com/",
-        "http://127.0.0.1:8080",
-    ] {
+    for url in ["https://acme.okta.com", "https://acme.okta.com/"] {
         let creds = parse(
             serde_json::json!({"provider": "okta_api_token", "org_url": url, "api_token": "t"}),
         )
         .unwrap();
         assert!(connect(creds, &endpoints).is_ok(), "{url} must be accepted");
     }
+    // Only where the operator allows loopback egress (the local stack).
+    let local = DirectoryEndpoints::from_lookup(|n| {
+        (n == "DIRECTORY_ALLOW_LOOPBACK").then(|| "true".to_owned())
+    })
+    .unwrap();
+    let fake = parse(serde_json::json!({"provider": "okta_api_token",
+        "org_url": "http://127.0.0.1:8080", "api_token": "t"}))
+    .unwrap();
+    assert!(connect(fake, &local).is_ok());
 }
 
 #[test]

@@ -22,6 +22,8 @@ pub fn endpoints(
         "GOOGLE_TOKEN_URL" => google.as_ref().map(|g| g.0.clone()),
         "GOOGLE_API_BASE_URL" => google.as_ref().map(|g| g.1.clone()),
         "GRAPH_TOKEN_BASE_URL" | "GRAPH_API_BASE_URL" => graph.clone(),
+        // The fakes listen on 127.0.0.1.
+        "DIRECTORY_ALLOW_LOOPBACK" => Some("true".to_owned()),
         _ => None,
     })
     .unwrap()
