@@ -383,7 +383,7 @@ impl<P: Ports> Run<'_, P> {
         let acted = async {
             let directory = self.load_credentials().await?;
             self.publish_intent(&ticket, &target, &directory).await?;
-            self.refuse_protected_accounts(&target, &directory, &policy)
+            self.refuse_protected_accounts(&ticket.requester, &target, &directory, &policy)
                 .await?;
             self.act_on_the_directory(&target, &directory).await
         }
@@ -541,15 +541,27 @@ impl<P: Ports> Run<'_, P> {
         })
     }
 
-    /// Looks the target up; admins, protected groups and accounts, and
-    /// accounts an administrator disabled or suspended are a person's
-    /// decision.
+    /// Looks the requester and the target up; a requester the directory
+    /// does not know (a name an intake bot made up, so that no "own
+    /// ticket" check can match anyone) escalates first. Admins, protected
+    /// groups and accounts, and accounts an administrator disabled or
+    /// suspended are a person's decision.
     pub(crate) async fn refuse_protected_accounts(
         &self,
+        requester: &AccountRef,
         target: &AccountRef,
         directory: &impl Directory,
         policy: &TenantPolicy,
     ) -> Result<(), Escalation> {
+        if requester != target {
+            match directory.lookup(requester).await {
+                Ok(_) => {}
+                Err(DirectoryError::NotFound { .. }) => {
+                    return Err(Escalation::refused("requester unknown to the directory"));
+                }
+                Err(e) => return Err(Escalation::provider_fault(&e)),
+            }
+        }
         let user = match directory.lookup(target).await {
             Ok(u) => u,
             Err(DirectoryError::NotFound { .. }) => {

@@ -297,7 +297,7 @@ impl<P: Ports> Run<'_, P> {
         }
         let found = async {
             let directory = self.load_credentials().await?;
-            self.refuse_protected_accounts(target, &directory, &self.policy)
+            self.refuse_protected_accounts(&ticket.requester, target, &directory, &self.policy)
                 .await?;
             let channels = directory
                 .owner_channels(target)

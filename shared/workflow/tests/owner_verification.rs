@@ -1380,3 +1380,45 @@ async fn the_waiver_covers_a_signed_in_requester_not_an_intake_bot() {
     );
     only_message_to(&w, &email("bob.home@mail.example"));
 }
+
+#[tokio::test]
+async fn a_bot_filed_ticket_for_a_requester_the_directory_does_not_know_escalates_first() {
+    let w = world().await;
+    let manager = person(&w.tenant, Role::TenantManager, "mgr@demo.example");
+    // The intake names a made-up requester, so that no "own ticket" check
+    // of the approval can match anyone.
+    let filed = file(
+        &w,
+        &intake_bot(&w.tenant),
+        NewTicket {
+            subject: "Password reset".into(),
+            body: "Please reset the password for carol@demo.example".into(),
+            requester: Some("nobody-real@demo.example".into()),
+        },
+    )
+    .await;
+    assert_eq!(filed.classification.decision, Decision::NeedsApproval);
+    w.services
+        .approve(&manager, &corr(), &filed.id)
+        .await
+        .unwrap();
+    let r = w
+        .services
+        .run_action(&manager, &corr(), &filed.id, DirectoryAction::Reset)
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(WorkflowError::Escalated {
+                reason: "requester unknown to the directory",
+                provider_fault: false
+            })
+        ),
+        "{r:?}"
+    );
+    assert!(
+        w.services.messenger.sent().is_empty(),
+        "nobody was asked to verify"
+    );
+    nothing_changed_at_the_directory(&w);
+}
