@@ -743,3 +743,93 @@ async fn okta_verify_push_approved_resets_and_denied_or_timed_out_changes_nothin
             .must_change_password
     );
 }
+
+/// Resolves `policy`'s protected entries through the fake Google as
+/// `PUT /policy` does, and stores the policy with their ids.
+async fn protect_through_the_directory(w: &World, mut policy: TenantPolicy) {
+    use zerodesk_directory::{Directory, DirectoryConnector};
+    use zerodesk_store::TenantStore;
+    let google = w
+        .services
+        .directories
+        .connect(
+            serde_json::from_value(w.google.credentials_json("demo.example").unwrap()).unwrap(),
+        )
+        .unwrap();
+    let mut ids = zerodesk_domain::ProtectedIds::none(google.provider().as_str());
+    for account in &policy.protected_accounts {
+        ids.accounts
+            .insert(google.lookup(account).await.unwrap().provider_id);
+    }
+    for group in &policy.protected_groups {
+        ids.groups
+            .insert(google.resolve_group(group).await.unwrap().id);
+    }
+    policy.protected_ids = Some(ids);
+    let scope = TenantScope::for_system_task(w.tenant.clone(), SystemTask::TenantLifecycle);
+    let mut record = w.services.tenants.get(&scope).await.unwrap().unwrap();
+    record.policy = policy;
+    w.services
+        .tenants
+        .replace(&scope, &record, "active")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn through_google_an_alias_of_a_protected_account_and_a_group_named_in_another_case_escalate()
+{
+    for protect in ["account", "group"] {
+        let w = world().await;
+        let mut policy = automating_policy();
+        if protect == "account" {
+            policy
+                .protected_accounts
+                .insert(AccountRef::parse("carol@demo.example").unwrap());
+        } else {
+            policy
+                .protected_groups
+                .insert("FINANCE@Demo.Example".into());
+        }
+        protect_through_the_directory(&w, policy).await;
+
+        // carol asks under her alias; the directory resolves it to her.
+        let alias = person(&w.tenant, Role::TenantUser, "c.finance@demo.example");
+        let filed = w
+            .services
+            .file_ticket(
+                &alias,
+                &corr(),
+                ticket("Forgot my password", "I forgot my password"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            filed.classification.decision,
+            Decision::AutoResolve,
+            "{protect}"
+        );
+        let r = w
+            .services
+            .run_action(&alias, &corr(), &filed.id, DirectoryAction::Reset)
+            .await;
+        assert!(
+            matches!(
+                r,
+                Err(WorkflowError::Escalated {
+                    reason: "protected account",
+                    provider_fault: false
+                })
+            ),
+            "{protect}: {r:?}"
+        );
+        assert!(w.services.messenger.sent().is_empty(), "{protect}");
+        assert!(w.google.calls_to("users.update").is_empty(), "{protect}");
+        if protect == "group" {
+            let asked = w.google.calls_to("members.hasMember");
+            assert_eq!(asked.len(), 1);
+            let group_id = w.google.group_id("demo.example", "Finance").unwrap();
+            assert!(asked[0].path.contains(&group_id), "{:?}", asked[0]);
+        }
+    }
+}
