@@ -81,6 +81,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("AdminFunction", "PUT", "/policy"),
     ("AdminFunction", "PUT", "/connection"),
     ("AdminFunction", "DELETE", "/connection"),
+    ("AdminFunction", "POST", "/connection/check"),
     ("AdminFunction", "POST", "/erasure"),
     ("AdminFunction", "POST", "/platform/tenants"),
     (
@@ -1387,7 +1388,7 @@ fn each_function_reaches_only_its_own_role_and_its_tenant_role() {
     let t = repository_template();
     let iam = Iam::new(&t);
     let expected = [
-        ("TicketsFunction", ["TenantDataRole", "TicketsRole"]),
+        ("TicketsFunction", ["TenantTicketsRole", "TicketsRole"]),
         ("ResetFunction", ["ResetRole", "TenantDataRole"]),
         ("UnlockFunction", ["TenantDataRole", "UnlockRole"]),
         ("AdminFunction", ["AdminRole", "TenantDataRole"]),
@@ -1406,9 +1407,68 @@ fn each_function_reaches_only_its_own_role_and_its_tenant_role() {
     }
 }
 
+/// The functions whose roles (their own or one they assume) can read a
+/// tenant's directory secret or decrypt its envelope outside DynamoDB.
+fn functions_reaching_credentials(template: &Template) -> Vec<&'static str> {
+    let iam = Iam::new(template);
+    let opens_credentials = |s: &Statement| {
+        s.grants("secretsmanager:GetSecretValue")
+            || (s.grants("kms:Decrypt")
+                && s.condition_values("StringEquals", "kms:ViaService", &iam.render)
+                    .is_none())
+    };
+    FUNCTIONS
+        .iter()
+        .map(|(function, _)| *function)
+        .chain(["VerifyFunction"])
+        .filter(|function| {
+            let Ok(own) = iam.function_role(function) else {
+                return true;
+            };
+            iam.reachable(&own).iter().any(|role| {
+                iam.permissions
+                    .get(role)
+                    .into_iter()
+                    .flatten()
+                    .any(|s| opens_credentials(s))
+            })
+        })
+        .collect()
+}
+
+/// Only the functions that call a directory can read and decrypt its
+/// credentials; tickets, audit-write and retention-purge cannot.
+#[test]
+fn only_the_functions_that_call_a_directory_reach_its_credentials() {
+    let mut reaching = functions_reaching_credentials(&repository_template());
+    reaching.sort_unstable();
+    assert_eq!(
+        reaching,
+        [
+            "AdminFunction",
+            "ResetFunction",
+            "UnlockFunction",
+            "VerifyFunction"
+        ]
+    );
+}
+
 // ---------------------------------------------------------------------------
 // The checkers on mutated templates
 // ---------------------------------------------------------------------------
+
+#[test]
+fn a_credentials_grant_on_the_tickets_tenant_role_is_found() {
+    let t = mutated(|r| {
+        add_action(
+            r,
+            "TenantTicketsRole",
+            "TenantItemsReadWrite",
+            "secretsmanager:GetSecretValue",
+        );
+    });
+    assert!(functions_reaching_credentials(&t).contains(&"TicketsFunction"));
+}
 
 #[test]
 fn an_update_grant_on_the_audit_table_is_found() {
@@ -1449,12 +1509,7 @@ fn a_wildcard_action_on_the_audit_table_is_found() {
         s["Action"] = Value::from("dynamodb:*");
     });
     let v = audit_trail_violations(&t);
-    for f in [
-        "TicketsFunction",
-        "ResetFunction",
-        "UnlockFunction",
-        "AdminFunction",
-    ] {
+    for f in ["ResetFunction", "UnlockFunction", "AdminFunction"] {
         assert_found(&v, &[f, "dynamodb:UpdateItem"]);
     }
     assert_found(
