@@ -1,8 +1,10 @@
 //! End to end through `devstack up`, as a developer runs it: a self-service
 //! reset by a demo user (202: a link goes to the recovery address through SES,
 //! no password in any answer), the audit trail read and
-//! verified by the auditor, another tenant refused with 404, and after
-//! SIGTERM no process and no port left behind.
+//! verified by the auditor, another tenant refused with 404, every sample
+//! event in `events/` answered by its function with the status
+//! `events/expected.json` keeps for it, and after SIGTERM no process and no
+//! port left behind.
 //!
 //! It builds and runs every function binary (debug), so it takes a minute
 //! or two on a warm target directory: `cargo test -p zerodesk-testkit --test devstack_e2e`.
@@ -10,6 +12,7 @@
 // Test helpers outside #[test] fns panic on purpose: a broken fixture is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -538,6 +541,8 @@ async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
         "a token appeared in the stack's output"
     );
 
+    every_sample_event_is_accepted_by_its_function(&stack);
+
     // SIGTERM: everything stops, nothing keeps listening, no child survives.
     let pid = stack.child.id();
     let children = children_of(pid);
@@ -583,4 +588,79 @@ async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
         );
     }
     assert!(!stack.state_dir.join("stack.json").exists());
+}
+
+/// Every file in `events/` goes through the running stack the way
+/// `devstack invoke FUNCTION --event FILE` sends it (the admin endpoint, then
+/// the function's Runtime API), in the order `events/expected.json` lists
+/// them, and answers the status kept there: an HTTP status for API events,
+/// `"ok"` for EventBridge and schedule events. None may answer 5xx, fail
+/// or crash, and each invocation prints its REPORT line.
+fn every_sample_event_is_accepted_by_its_function(stack: &Running) {
+    let events = repo_root().join("events");
+    let expected: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(events.join("expected.json")).unwrap())
+            .unwrap();
+    let listed: BTreeSet<String> = expected
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_owned())
+        .collect();
+    let present: BTreeSet<String> = std::fs::read_dir(&events)
+        .unwrap()
+        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json") && name != "expected.json")
+        .collect();
+    assert_eq!(
+        listed, present,
+        "events/expected.json lists every sample event, and only those"
+    );
+    let lines_before = stack.output.lock().unwrap().len();
+    let mut wrong = Vec::new();
+    for e in &expected {
+        let (file, function) = (
+            e["event"].as_str().unwrap(),
+            e["function"].as_str().unwrap(),
+        );
+        let out = Command::new(&stack.binary)
+            .args([
+                "--state-dir",
+                stack.state_dir.to_str().unwrap(),
+                "invoke",
+                function,
+                "--event",
+            ])
+            .arg(events.join(file))
+            .output()
+            .unwrap();
+        let answer: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let got = match answer["payload"]["statusCode"].as_u64() {
+            _ if answer["ok"] != true => json!(format!("failed: {answer} {stderr}")),
+            Some(status) => json!(status),
+            None => json!("ok"),
+        };
+        let server_error = got.as_u64().is_some_and(|s| s >= 500);
+        let reported = stderr.contains("REPORT RequestId:") && !stderr.contains("Status: ");
+        if got != e["status"] || server_error || !reported || !out.status.success() {
+            wrong.push(format!(
+                "{file} -> {function}: expected {}, got {got} (report: {})",
+                e["status"],
+                stderr.trim()
+            ));
+        }
+    }
+    let exits: Vec<String> = stack.output.lock().unwrap()[lines_before..]
+        .iter()
+        .filter(|l| l.contains("process exited"))
+        .cloned()
+        .collect();
+    assert!(
+        exits.is_empty(),
+        "a function crashed on a sample event: {exits:?}"
+    );
+    assert!(
+        wrong.is_empty(),
+        "sample events not accepted:\n{}",
+        wrong.join("\n")
+    );
 }

@@ -64,7 +64,11 @@ pub async fn handle<P: Purge>(
     deadline: SystemTime,
     now: DateTime<Utc>,
 ) -> Result<PurgeReport, HandlerError> {
-    if event.source != "aws.events" || event.detail_type != "Scheduled Event" {
+    // The daily schedule is an EventBridge Scheduler schedule whose target
+    // input the template fixes (`source: aws.scheduler`); an EventBridge
+    // rule's scheduled event (`aws.events`) is the same thing.
+    let from_a_schedule = matches!(event.source.as_str(), "aws.events" | "aws.scheduler");
+    if !from_a_schedule || event.detail_type != "Scheduled Event" {
         tracing::error!("refused an event that is not the schedule");
         return Err(HandlerError::NotSchedule);
     }
@@ -125,6 +129,20 @@ mod tests {
         let r = handle(&fake, schedule(), soon, Utc::now()).await.unwrap();
         assert!(!r.complete, "inside the margin the budget is already spent");
         assert_eq!(*fake.budgets_left.lock().unwrap(), vec![true, false]);
+    }
+
+    #[tokio::test]
+    async fn the_schedulers_input_from_the_template_runs_the_purge() {
+        let fake = Fake::default();
+        let input = r#"{"detail-type": "Scheduled Event", "source": "aws.scheduler", "detail": {}}"#;
+        let template = include_str!("../../../template.yaml");
+        assert!(
+            template.contains(&format!("Input: '{input}'")),
+            "the template's schedule sends this input"
+        );
+        let e: Event = serde_json::from_str(input).unwrap();
+        let later = SystemTime::now() + Duration::from_secs(600);
+        assert!(handle(&fake, e, later, Utc::now()).await.unwrap().complete);
     }
 
     #[tokio::test]

@@ -1,7 +1,9 @@
 //! The stack's own loopback endpoint for a second terminal: invoke a
-//! function now (`devstack invoke retention-purge`), and the outbox of every
-//! message the stack sent (`/outbox`). It is not part of the
-//! HTTP API, has no route in the template, and listens on 127.0.0.1 only.
+//! function now, with a given event or its schedule's (`devstack invoke
+//! retention-purge`), answered with the function's response and its REPORT
+//! line; and the outbox of every message the stack sent (`/outbox`). It is
+//! not part of the HTTP API, has no route in the template, and listens on
+//! 127.0.0.1 only.
 
 use std::sync::Arc;
 
@@ -13,10 +15,11 @@ use axum::response::Html;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 use zerodesk_template::ScheduleDef;
 
 use crate::local::{ACCOUNT_ID, REGION};
-use crate::runtime::Invoker;
+use crate::runtime::{Invoker, Report};
 
 /// A function as the admin endpoint knows it.
 #[derive(Clone)]
@@ -84,16 +87,43 @@ async fn invoke(
             }
         }
     };
-    match f.invoker.invoke(event.to_string().into_bytes()).await {
+    let request_id = crate::runtime::new_request_id();
+    let mut reports = f.invoker.reports();
+    let outcome = f
+        .invoker
+        .invoke_with_id(request_id.clone(), event.to_string().into_bytes())
+        .await;
+    let report = report_of(&mut reports, &request_id);
+    match outcome {
         Ok(out) => {
             let payload = serde_json::from_slice::<Value>(&out)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&out).into_owned()));
-            axum::Json(json!({"function": f.logical_id, "ok": true, "payload": payload}))
-                .into_response()
+            axum::Json(json!({
+                "function": f.logical_id,
+                "ok": true,
+                "payload": payload,
+                "report": report,
+            }))
+            .into_response()
         }
-        Err(e) => {
-            axum::Json(json!({"function": f.logical_id, "ok": false, "error": e.to_string()}))
-                .into_response()
+        Err(e) => axum::Json(json!({
+            "function": f.logical_id,
+            "ok": false,
+            "error": e.to_string(),
+            "report": report,
+        }))
+        .into_response(),
+    }
+}
+
+/// The REPORT line of `request_id`: the runtime sends it before the
+/// outcome, so it is already waiting when the invocation has ended.
+fn report_of(reports: &mut broadcast::Receiver<Report>, request_id: &str) -> Option<String> {
+    loop {
+        match reports.try_recv() {
+            Ok(r) if r.request_id == request_id => return Some(r.line()),
+            Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
+            Err(_) => return None,
         }
     }
 }

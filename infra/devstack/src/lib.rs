@@ -17,6 +17,7 @@ pub mod admin;
 pub mod banner;
 pub mod binaries;
 pub mod bridge;
+pub mod invoke_env;
 pub mod local;
 pub mod outbox;
 pub mod seed;

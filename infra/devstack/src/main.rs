@@ -66,7 +66,9 @@ enum Command {
     /// Print every email and text message the running stack sent
     /// (verification links, codes, notices), oldest first.
     Outbox,
-    /// Invoke a function of the running stack now (e.g. retention-purge).
+    /// Invoke a function of the running stack now (e.g. retention-purge, or
+    /// tickets with `--event events/api-post-ticket.json`): prints its answer,
+    /// then its REPORT line on stderr; fails if the function failed or crashed.
     Invoke {
         /// Binary (retention-purge) or logical id (RetentionPurgeFunction).
         function: String,
@@ -267,8 +269,16 @@ async fn invoke(state_dir: &std::path::Path, function: &str, event: Option<PathB
         }
     };
     let status = response.status();
-    let value: serde_json::Value = response.json().await.unwrap_or_default();
+    let mut value: serde_json::Value = response.json().await.unwrap_or_default();
+    // The answer on stdout, the REPORT line on stderr, as `sam local invoke` prints them.
+    let report = value
+        .as_object_mut()
+        .and_then(|o| o.remove("report"))
+        .and_then(|r| r.as_str().map(str::to_owned));
     out(&serde_json::to_string_pretty(&value).unwrap_or_default());
+    if let Some(report) = report {
+        let _ = writeln!(std::io::stderr().lock(), "{report}");
+    }
     if status.is_success() && value["ok"] == true {
         ExitCode::SUCCESS
     } else {

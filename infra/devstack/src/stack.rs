@@ -1,7 +1,9 @@
 //! `devstack up`: builds the functions, starts the fakes and moto,
 //! provisions from the template, runs every function behind the emulated
-//! HTTP API, delivers events and schedules, and on stop tears all of it
-//! down and waits until every child has exited.
+//! HTTP API, delivers events and schedules, writes each function's
+//! environment for `sam local invoke` and `cargo lambda watch`
+//! (`invoke_env`), and on stop tears all of it down and waits until every
+//! child has exited.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -16,6 +18,7 @@ use crate::admin::AdminFunction;
 use crate::binaries::{self, Profile};
 use crate::console::Console;
 use crate::gateway::{self, GatewaySetup};
+use crate::invoke_env::{self, FunctionEnvironment};
 use crate::local::{ACCOUNT_ID, DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, REGION, STAGE};
 use crate::oidc::{KeyError, SigningKey};
 use crate::runtime::{Function, FunctionSpec};
@@ -196,11 +199,16 @@ impl Stack {
 
         let mut invokers = HashMap::new();
         let mut admin_functions = Vec::new();
+        let mut environments = Vec::new();
         let schedules = template.schedules()?;
         for def in &defs {
+            // The template declares the endpoint (a condition) only so that
+            // `sam local invoke` may set it; the stack sets its own below.
+            let mut declared = def.environment.clone();
+            declared.remove("AWS_ENDPOINT_URL");
             let mut env = zerodesk_localaws::resolve_environment(
                 &def.logical_id,
-                &def.environment,
+                &declared,
                 &provisioned.values,
             )?;
             for (k, v) in &directory_env {
@@ -229,6 +237,16 @@ impl Stack {
                 }
             }
             let binary = def.binary.clone().unwrap_or_default();
+            // The runtime adds the region when it spawns; a tool of its own needs it written.
+            let mut written = env.clone();
+            for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+                written.insert(var.to_owned(), REGION.to_owned());
+            }
+            environments.push(FunctionEnvironment {
+                logical_id: def.logical_id.clone(),
+                binary: binary.clone(),
+                env: written,
+            });
             let name = provisioned
                 .values
                 .reference_of(&def.logical_id)
@@ -344,6 +362,7 @@ impl Stack {
                 .await;
         }));
         self.state.save(&opts.state_dir)?;
+        invoke_env::write(&opts.state_dir, &environments)?;
         Ok(())
     }
 
@@ -365,6 +384,9 @@ impl Stack {
             // once the runtime has run the abort, which this waits for.
             drop(fakes);
             wait_closed(&ports, Duration::from_secs(3)).await;
+        }
+        if StackState::load(&self.state_dir).is_ok_and(|s| s.pid == self.state.pid) {
+            invoke_env::remove(&self.state_dir);
         }
         StackState::remove_if_mine(&self.state_dir);
     }

@@ -1,7 +1,8 @@
 //! The whole stack on the repository's template.yaml and real moto, with
 //! the echo lambda standing in for every function binary: routes and the
 //! authorizer from the template, the functions' resolved environment,
-//! EventBridge delivery to the rule targets, `invoke`, and a clean stop.
+//! EventBridge delivery to the rule targets, `invoke`, the environment
+//! files for `sam local` and cargo-lambda, and a clean stop.
 
 // Test helpers outside #[test] fns panic on purpose: a broken fixture is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -112,6 +113,28 @@ async fn the_stack_serves_the_template_with_stand_in_functions_and_stops_clean()
             .starts_with("http://127.0.0.1:")
     );
     assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
+    // The same environment, written for `sam local invoke --env-vars` and
+    // `cargo lambda watch --env-file`.
+    let sam: Value =
+        serde_json::from_str(&std::fs::read_to_string(state_dir.join("env.json")).unwrap())
+            .unwrap();
+    for var in [
+        "TICKETS_TABLE",
+        "KMS_KEY_ID",
+        "TENANT_ACCESS_ROLE_ARN",
+        "AWS_ENDPOINT_URL",
+        "GOOGLE_API_BASE_URL",
+        "VERIFY_PAGE_URL",
+    ] {
+        assert_eq!(sam["ResetFunction"][var], env[var], "{var}");
+    }
+    let dotenv = std::fs::read_to_string(state_dir.join("lambda-env/reset.env")).unwrap();
+    assert!(
+        dotenv
+            .lines()
+            .any(|l| l == format!("AWS_ENDPOINT_URL={}", state.moto_endpoint)),
+        "{dotenv}"
+    );
     let anonymous = client.post(format!("{api}/tickets")).send().await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
 
@@ -187,6 +210,12 @@ async fn the_stack_serves_the_template_with_stand_in_functions_and_stops_clean()
     assert_eq!(fired["ok"], true, "{fired}");
     assert_eq!(fired["payload"]["event"]["detail-type"], "Scheduled Event");
     assert!(
+        fired["report"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("[retention-purge] REPORT RequestId:")),
+        "{fired}"
+    );
+    assert!(
         console
             .lines()
             .iter()
@@ -205,4 +234,6 @@ async fn the_stack_serves_the_template_with_stand_in_functions_and_stops_clean()
     }
     assert!(!common::pid_alive(moto_pid), "moto still running");
     assert!(StackState::load(&state_dir).is_err(), "stack.json removed");
+    assert!(!state_dir.join("env.json").exists(), "env.json removed");
+    assert!(!state_dir.join("lambda-env").exists(), "lambda-env removed");
 }

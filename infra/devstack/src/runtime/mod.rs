@@ -167,6 +167,12 @@ impl Invoker {
         &self.shared.spec.name
     }
 
+    /// REPORT lines of the function's invocations from now on; subscribe
+    /// before invoking to see the invocation's own.
+    pub fn reports(&self) -> broadcast::Receiver<Report> {
+        self.shared.reports.subscribe()
+    }
+
     /// Invokes synchronously (RequestResponse) and waits for the outcome.
     pub async fn invoke(&self, payload: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
         self.invoke_with_id(new_request_id(), payload).await
