@@ -1,7 +1,8 @@
 //! `zerodesk triage replay [--policy FILE] < tickets.jsonl > decisions.jsonl`:
-//! classifies each ticket line with the tenant policy given and writes one
-//! decision line per ticket. Offline and pure: never stores a ticket, never
-//! calls a directory, never echoes ticket text to stdout or stderr.
+//! redacts each ticket line's text as the service does on write, classifies
+//! it with the tenant policy given and writes one decision line per ticket.
+//! Offline and pure: never stores a ticket, never calls a directory, never
+//! echoes ticket text to stdout or stderr.
 
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use zerodesk_domain::{AccountRef, Category, Decision, RiskFlag, TenantPolicy};
-use zerodesk_triage::{TicketText, classify};
+use zerodesk_triage::{TicketText, classify, redact};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
@@ -62,7 +63,8 @@ pub enum LineProblem {
 }
 
 /// A ticket line as read: `{"id", "requester", "subject", "body"}`; other
-/// fields (a label set's answers, say) are ignored.
+/// fields (a label set's answers, say) are ignored. Its text is held only
+/// redacted, so a password in it is never classified on.
 #[derive(Debug, PartialEq)]
 struct TicketLine {
     id: String,
@@ -247,8 +249,8 @@ fn parse_line(text: &str) -> Result<TicketLine, LineProblem> {
     Ok(TicketLine {
         id: id.to_owned(),
         requester,
-        subject: subject.to_owned(),
-        body: body.to_owned(),
+        subject: redact(subject.trim()).text,
+        body: redact(body.trim()).text,
     })
 }
 
@@ -277,6 +279,16 @@ mod tests {
             (t.id.as_str(), t.subject.as_str(), t.body.as_str()),
             ("t1", "s", "b")
         );
+    }
+
+    #[test]
+    fn ticket_text_is_redacted_as_it_is_read() {
+        let t = parse_line(
+            r#"{"id":"t1","requester":"a@b.example","subject":" my pw is Hunter2! ","body":"my password is now Hunter2!"}"#,
+        )
+        .unwrap();
+        assert_eq!(t.subject, "my pw is [redacted:password]");
+        assert_eq!(t.body, "my password is now [redacted:password]");
     }
 
     #[test]

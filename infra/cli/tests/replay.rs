@@ -190,3 +190,38 @@ fn ticket_text_never_reaches_the_output() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Zq8vR2xx"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("Zq8vR2xx"));
 }
+
+#[test]
+fn a_password_in_a_ticket_is_neither_classified_on_nor_printed() {
+    let ticket = |id: &str, secret: &str| {
+        format!(
+            r#"{{"id":"{id}","requester":"ann@acme.example","subject":"Password","body":"I forgot my password, please reset it. my password is now {secret}"}}"#
+        )
+    };
+    // The second secret reads as pressure ("urgent", "CEO") if classified.
+    let input = format!(
+        "{}\n{}\n",
+        ticket("a", "Hunter2!"),
+        ticket("b", "URGENT-CEO-Wire2!")
+    );
+    let out = replay(&["--policy", &sample_policy()], input.as_bytes());
+    assert!(out.status.success());
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+    .to_lowercase();
+    for secret in ["hunter2", "wire2"] {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+    }
+    let without_id = |d: &Value| {
+        let mut d = d.clone();
+        d.as_object_mut().unwrap().remove("id");
+        d
+    };
+    let got = decisions(&out);
+    assert_eq!(got.len(), 2);
+    assert_eq!(without_id(&got[0]), without_id(&got[1]));
+    assert_eq!(got[1]["decision"], "auto_resolve", "{}", got[1]);
+}

@@ -1,11 +1,12 @@
 //! Property tests: the classifier is total and deterministic on any text,
-//! and redaction is idempotent and never leaves a card number behind.
+//! and redaction is idempotent, linear, never leaves a card number behind and
+//! never leaves a password after a phrase that names one.
 // A test crate: its helpers may panic like its tests.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use proptest::prelude::*;
 use zerodesk_domain::{AccountRef, Category, TenantPolicy};
-use zerodesk_triage::{TicketText, classify, redact};
+use zerodesk_triage::{RedactionKind, TicketText, classify, redact};
 
 fn policy() -> TenantPolicy {
     TenantPolicy {
@@ -28,6 +29,16 @@ fn ticketish() -> impl Strategy<Value = String> {
         Just("CEO".to_owned()),
         Just("bob@acme.example".to_owned()),
         Just("contraseña:".to_owned()),
+        Just("my password is now".to_owned()),
+        Just("was changed to".to_owned()),
+        Just("mot de passe :".to_owned()),
+        Just("parola d'ordine è".to_owned()),
+        Just("das ich benutze, ist".to_owned()),
+        Just("pw ->".to_owned()),
+        Just("from".to_owned()),
+        Just("\"".to_owned()),
+        Just("[redacted:password]".to_owned()),
+        Just("Hunter2!".to_owned()),
         Just("4111 1111 1111 1111".to_owned()),
         Just("-----BEGIN PRIVATE KEY-----".to_owned()),
         Just("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcd".to_owned()),
@@ -77,6 +88,96 @@ fn luhn(d: &[u8]) -> bool {
     s.is_multiple_of(10)
 }
 
+/// Phrases that announce a password, one per language and form.
+const PHRASES: &[&str] = &[
+    "my password is now",
+    "password was changed to",
+    "my pw is",
+    "the password I use is",
+    "my password has been reset to",
+    "pwd =",
+    "PIN:",
+    "mot de passe :",
+    "mon mdp est",
+    "mi contraseña es",
+    "mi clave ahora es",
+    "mein Passwort ist",
+    "Kennwort lautet",
+    "la mia password è",
+    "parola d'ordine:",
+];
+
+/// Text around a phrase: words, punctuation, no digits (so the secret
+/// cannot appear in it by chance).
+fn prose() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            Just("hi,"),
+            Just("please help."),
+            Just("thanks"),
+            Just("(urgent)"),
+            Just("\n"),
+            Just("gracias"),
+            Just("danke!"),
+        ],
+        0..4,
+    )
+    .prop_map(|ws| ws.join(" "))
+}
+
+/// Text built to make a scan go back over what it has read: one long run
+/// full of labels, separators, markers, quotes or token prefixes.
+fn adversarial(n: usize) -> Vec<String> {
+    [
+        "password:",
+        "pw=",
+        "password,",
+        "password is ",
+        "password is now ",
+        "mot de passe : ",
+        "password is \"",
+        "password: \u{201c} ",
+        "pw '' ",
+        "password is [redacted:password]",
+        "[redacted:password]",
+        "sk_live_",
+        "-----BEGIN PRIVATE KEY-----",
+        "password ",
+        "e",
+        ".",
+        "4",
+    ]
+    .iter()
+    .map(|unit| unit.repeat(n / unit.len()))
+    .chain([
+        format!("password: {}", "x".repeat(n)),
+        format!("password{}", " ".repeat(n)),
+    ])
+    .collect()
+}
+
+#[test]
+fn redaction_stays_linear_on_adversarial_text() {
+    // 200 KB each; a scan that is quadratic here takes minutes, not the
+    // few milliseconds a linear one does, so the bound is generous.
+    for text in adversarial(200_000) {
+        let started = std::time::Instant::now();
+        let once = redact(&text);
+        let took = started.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(5),
+            "{took:?} on {:?}...",
+            &text[..24]
+        );
+        assert_eq!(
+            redact(&once.text).text,
+            once.text,
+            "idempotent on {:?}...",
+            &text[..24]
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -115,6 +216,20 @@ proptest! {
         let text = format!("{prefix} {} {suffix}", card.join(&sep));
         let out = redact(&text).text;
         prop_assert_eq!(luhn_valid_sixteen(&out), None, "in {:?}", out);
+    }
+
+    #[test]
+    fn a_secret_after_a_phrase_never_survives(
+        before in prose(),
+        phrase in prop::sample::select(PHRASES),
+        secret in "[A-Za-z!#%*]{0,6}[0-9][A-Za-z0-9!#%*]{2,12}",
+        quote in prop::sample::select(&["", "\"", "'"][..]),
+        after in prose(),
+    ) {
+        let text = format!("{before} {phrase} {quote}{secret}{quote} {after}");
+        let out = redact(&text);
+        prop_assert!(!out.text.contains(&secret), "{:?} -> {:?}", text, out.text);
+        prop_assert!(out.redactions.contains(&RedactionKind::Password), "{:?}", text);
     }
 
     #[test]
