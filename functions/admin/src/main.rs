@@ -17,7 +17,7 @@ use zerodesk_domain::SystemClock;
 use zerodesk_events::EventBridgePublisher;
 use zerodesk_http::run_api;
 use zerodesk_ledger::DynamoAudit;
-use zerodesk_store::{DynamoTenants, DynamoTickets};
+use zerodesk_store::{DynamoRateLimits, DynamoTenants, DynamoTickets};
 
 mod handler;
 
@@ -33,15 +33,17 @@ async fn main() -> Result<(), Error> {
     );
     let app = handler::App {
         // Every tenant item through the tenant data role, one session per tenant.
-        admin: Admin::<Deployed>::new(
-            DynamoTenants::new(Arc::clone(&clients), &env.tables.tenants),
-            DynamoTickets::new(Arc::clone(&clients), &env.tables.tickets),
-            DynamoAudit::new(Arc::clone(&clients), &env.tables.audit),
-            TenantVault::new(clients, &env.kms_key_id, &env.stage),
-            HttpsDirectories::new(DirectoryEndpoints::from_env()?),
+        admin: Admin::<Deployed> {
+            tenants: DynamoTenants::new(Arc::clone(&clients), &env.tables.tenants),
+            tickets: DynamoTickets::new(Arc::clone(&clients), &env.tables.tickets),
+            audit: DynamoAudit::new(Arc::clone(&clients), &env.tables.audit),
+            vault: TenantVault::new(Arc::clone(&clients), &env.kms_key_id, &env.stage),
+            directories: HttpsDirectories::new(DirectoryEndpoints::from_env()?),
+            counters: DynamoRateLimits::new(Arc::clone(&clients), env.tables.tenants.clone()),
             publisher,
-            SystemClock,
-        ),
+            clock: SystemClock,
+            gate: zerodesk_store::TenantGate::default(),
+        },
         claim_names: env.claim_names,
     };
     run_api(

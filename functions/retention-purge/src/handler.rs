@@ -134,7 +134,8 @@ mod tests {
     #[tokio::test]
     async fn the_schedulers_input_from_the_template_runs_the_purge() {
         let fake = Fake::default();
-        let input = r#"{"detail-type": "Scheduled Event", "source": "aws.scheduler", "detail": {}}"#;
+        let input =
+            r#"{"detail-type": "Scheduled Event", "source": "aws.scheduler", "detail": {}}"#;
         let template = include_str!("../../../template.yaml");
         assert!(
             template.contains(&format!("Input: '{input}'")),

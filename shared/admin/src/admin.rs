@@ -15,9 +15,19 @@ use zerodesk_events::{
     TenantConfigChanged, TenantLifecycle,
 };
 use zerodesk_ledger::AuditStore;
-use zerodesk_store::{TenantGate, TenantStatusSource, TenantStore, TicketStore};
+use zerodesk_store::{
+    RateBucket, RateCounters, RateLimitError, TenantGate, TenantStatusSource, TenantStore,
+    TicketStore,
+};
 
 use crate::error::AdminError;
+
+/// An administrator stores a policy or a connection a few times a day, and
+/// erasures come one person at a time: 10 changes a minute per caller and
+/// 30 per tenant refuse only a script, and keep one tenant's admins from
+/// crowding the gateway's shared limit.
+pub const ADMIN_WRITES_PER_CALLER_PER_MINUTE: u32 = 10;
+pub const ADMIN_WRITES_PER_TENANT_PER_MINUTE: u32 = 30;
 
 /// The authenticated principal behind one admin request, and the request's
 /// correlation id for what it publishes.
@@ -37,45 +47,28 @@ pub trait AdminPorts {
     /// Reaches the tenant's directory: checking a connection, resolving
     /// protected accounts and groups, revoking zerodesk's access.
     type Directories: DirectoryConnector;
+    /// Write limits per caller and per tenant.
+    type Counters: RateCounters;
     type Publisher: Publisher;
     type Clock: Clock;
 }
 
 /// The admin use cases over their ports. Every port call names the scope of
 /// the one tenant it concerns; the adapters reach that tenant's items only.
+/// Built as a struct literal, the gate usually `TenantGate::default()`.
 pub struct Admin<P: AdminPorts> {
     pub tenants: P::Tenants,
     pub tickets: P::Tickets,
     pub audit: P::Audit,
     pub vault: P::Vault,
     pub directories: P::Directories,
+    pub counters: P::Counters,
     pub publisher: P::Publisher,
     pub clock: P::Clock,
     pub gate: TenantGate,
 }
 
 impl<P: AdminPorts> Admin<P> {
-    pub fn new(
-        tenants: P::Tenants,
-        tickets: P::Tickets,
-        audit: P::Audit,
-        vault: P::Vault,
-        directories: P::Directories,
-        publisher: P::Publisher,
-        clock: P::Clock,
-    ) -> Self {
-        Self {
-            tenants,
-            tickets,
-            audit,
-            vault,
-            directories,
-            publisher,
-            clock,
-            gate: TenantGate::default(),
-        }
-    }
-
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
@@ -93,6 +86,35 @@ impl<P: AdminPorts> Admin<P> {
         let policy = self.gate.admit(&self.tenants, &scope).await?;
         if !is_allowed(by.principal.role, action) {
             return Err(AdminError::Forbidden);
+        }
+        Ok((scope, policy))
+    }
+
+    /// `tenant_scope` for a change, counted against the caller's and the
+    /// tenant's write limits (one-minute windows; 429 past them).
+    pub(crate) async fn tenant_write_scope(
+        &self,
+        by: RequestedBy<'_>,
+        action: Action,
+    ) -> Result<(TenantScope, TenantPolicy), AdminError> {
+        let (scope, policy) = self.tenant_scope(by, action).await?;
+        let now = self.now();
+        let caller = RateBucket::Caller(format!("admin#{}", by.principal.subject));
+        for (bucket, limit) in [
+            (caller, ADMIN_WRITES_PER_CALLER_PER_MINUTE),
+            (RateBucket::TenantWrites, ADMIN_WRITES_PER_TENANT_PER_MINUTE),
+        ] {
+            self.counters
+                .consume(&scope, &bucket, limit, now)
+                .await
+                .map_err(|e| match e {
+                    RateLimitError::Limited {
+                        retry_after_seconds,
+                    } => AdminError::RateLimited {
+                        retry_after_seconds,
+                    },
+                    RateLimitError::Store(s) => s.into(),
+                })?;
         }
         Ok((scope, policy))
     }

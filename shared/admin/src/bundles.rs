@@ -10,7 +10,9 @@ use zerodesk_directory::{HttpsDirectories, MemoryDirectory};
 use zerodesk_domain::SystemClock;
 use zerodesk_events::{EventBridgePublisher, InMemoryPublisher};
 use zerodesk_ledger::{DynamoAudit, MemoryAudit};
-use zerodesk_store::{DynamoTenants, DynamoTickets, MemoryTenants, MemoryTickets};
+use zerodesk_store::{
+    DynamoRateLimits, DynamoTenants, DynamoTickets, MemoryRateLimits, MemoryTenants, MemoryTickets,
+};
 
 use crate::admin::AdminPorts;
 
@@ -24,6 +26,7 @@ impl AdminPorts for Deployed {
     type Audit = DynamoAudit<Arc<TenantClientsCache>>;
     type Vault = TenantVault;
     type Directories = HttpsDirectories;
+    type Counters = DynamoRateLimits<Arc<TenantClientsCache>>;
     type Publisher = EventBridgePublisher;
     type Clock = SystemClock;
 }
@@ -37,6 +40,7 @@ impl AdminPorts for InMemory {
     type Audit = MemoryAudit;
     type Vault = MemorySecrets;
     type Directories = MemoryDirectory;
+    type Counters = MemoryRateLimits;
     type Publisher = InMemoryPublisher;
     type Clock = SystemClock;
 }

@@ -64,7 +64,9 @@ impl<P: AdminPorts> Admin<P> {
         by: RequestedBy<'_>,
         input: ConnectionInput,
     ) -> Result<ConnectionView, AdminError> {
-        let (scope, policy) = self.tenant_scope(by, Action::ManageConnection).await?;
+        let (scope, policy) = self
+            .tenant_write_scope(by, Action::ManageConnection)
+            .await?;
         let ConnectionInput {
             provider,
             directory,
@@ -148,7 +150,9 @@ impl<P: AdminPorts> Admin<P> {
         &self,
         by: RequestedBy<'_>,
     ) -> Result<ConnectionReport, AdminError> {
-        let (scope, _) = self.tenant_scope(by, Action::ManageConnection).await?;
+        let (scope, _) = self
+            .tenant_write_scope(by, Action::ManageConnection)
+            .await?;
         let directory = self
             .stored_directory(&scope)
             .await?
@@ -193,7 +197,9 @@ impl<P: AdminPorts> Admin<P> {
         &self,
         by: RequestedBy<'_>,
     ) -> Result<ConnectionRemoval, AdminError> {
-        let (scope, _) = self.tenant_scope(by, Action::ManageConnection).await?;
+        let (scope, _) = self
+            .tenant_write_scope(by, Action::ManageConnection)
+            .await?;
         let had_meta = self.tenants.get_connection(&scope).await?.is_some();
         let removal = self.revoke_stored_access(&scope).await;
         // The secret goes even without metadata: a half-made connection must

@@ -153,7 +153,7 @@ impl<P: AdminPorts> Admin<P> {
         by: RequestedBy<'_>,
         input: ErasureInput,
     ) -> Result<ErasureReport, AdminError> {
-        let (scope, policy) = self.tenant_scope(by, Action::WritePolicy).await?;
+        let (scope, policy) = self.tenant_write_scope(by, Action::WritePolicy).await?;
         let account = AccountRef::parse(&input.account)
             .map_err(|_| AdminError::invalid("account", "must be an email address"))?;
         let salt = self.audit.salt(&scope).await?;

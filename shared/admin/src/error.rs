@@ -23,6 +23,8 @@ pub enum AdminError {
     },
     #[error("{0}")]
     Conflict(&'static str),
+    #[error("too many changes; retry after {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
     /// The directory refused what zerodesk needs; `missing` are the
     /// provider's own names for it.
     #[error("the directory connection is missing: {}", missing.join(", "))]

@@ -16,7 +16,10 @@ mod error;
 mod lifecycle;
 mod policy;
 
-pub use admin::{Admin, AdminPorts, RequestedBy};
+pub use admin::{
+    ADMIN_WRITES_PER_CALLER_PER_MINUTE, ADMIN_WRITES_PER_TENANT_PER_MINUTE, Admin, AdminPorts,
+    RequestedBy,
+};
 pub use audit_trail::{AuditQuery, PlatformTarget};
 pub use bundles::{Deployed, InMemory};
 pub use connection::{ConnectionInput, ConnectionView, PROVIDERS};

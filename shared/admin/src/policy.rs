@@ -26,7 +26,7 @@ impl<P: AdminPorts> Admin<P> {
         by: RequestedBy<'_>,
         mut policy: TenantPolicy,
     ) -> Result<TenantPolicy, AdminError> {
-        let (scope, _) = self.tenant_scope(by, Action::WritePolicy).await?;
+        let (scope, _) = self.tenant_write_scope(by, Action::WritePolicy).await?;
         policy
             .validate()
             .map_err(|e: PolicyError| AdminError::Invalid {

@@ -28,15 +28,17 @@ fn world() -> World {
         MemoryAudit::new(),
     );
     World {
-        admin: Admin::new(
-            tenants.clone(),
-            tickets.clone(),
-            audit.clone(),
-            MemorySecrets::new(),
-            zerodesk_directory::MemoryDirectory::new(),
-            InMemoryPublisher::new(),
-            SystemClock,
-        ),
+        admin: Admin {
+            tenants: tenants.clone(),
+            tickets: tickets.clone(),
+            audit: audit.clone(),
+            vault: MemorySecrets::new(),
+            directories: zerodesk_directory::MemoryDirectory::new(),
+            counters: zerodesk_store::MemoryRateLimits::new(),
+            publisher: InMemoryPublisher::new(),
+            clock: SystemClock,
+            gate: zerodesk_store::TenantGate::default(),
+        },
         tenants,
         tickets,
         audit,

@@ -14,6 +14,11 @@ impl From<AdminError> for ApiError {
             AdminError::TenantInactive => ApiError::TenantInactive,
             AdminError::Invalid { field, reason } => ApiError::invalid(field, reason),
             AdminError::Conflict(_) => ApiError::Conflict,
+            AdminError::RateLimited {
+                retry_after_seconds,
+            } => ApiError::RateLimited {
+                retry_after_seconds,
+            },
             AdminError::ConnectionIncomplete { missing } => ApiError::ConnectionIncomplete(missing),
             AdminError::Unresolved {
                 field,

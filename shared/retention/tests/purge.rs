@@ -286,6 +286,7 @@ impl AdminPorts for PurgeTestPorts {
     type Audit = DynamoAudit<Clients>;
     type Vault = TenantVault;
     type Directories = zerodesk_directory::MemoryDirectory;
+    type Counters = zerodesk_store::MemoryRateLimits;
     type Publisher = InMemoryPublisher;
     type Clock = BoxClock;
 }
@@ -362,15 +363,17 @@ async fn stack(prefix: &str) -> Stack {
         Box::new(move || base + Duration::days(clock_offset.load(Ordering::SeqCst)));
     Stack {
         admin: {
-            let mut admin = Admin::new(
-                DynamoTenants::new(Arc::clone(&clients), &tables.tenants),
-                DynamoTickets::new(Arc::clone(&clients), &tables.tickets),
-                DynamoAudit::new(Arc::clone(&clients), &tables.audit),
-                vault.clone(),
-                zerodesk_directory::MemoryDirectory::new(),
-                publisher.clone(),
+            let mut admin = Admin {
+                tenants: DynamoTenants::new(Arc::clone(&clients), &tables.tenants),
+                tickets: DynamoTickets::new(Arc::clone(&clients), &tables.tickets),
+                audit: DynamoAudit::new(Arc::clone(&clients), &tables.audit),
+                vault: vault.clone(),
+                directories: zerodesk_directory::MemoryDirectory::new(),
+                counters: zerodesk_store::MemoryRateLimits::new(),
+                publisher: publisher.clone(),
                 clock,
-            );
+                gate: zerodesk_store::TenantGate::default(),
+            };
             admin.gate = TenantGate::new(std::time::Duration::ZERO);
             admin
         },
@@ -441,7 +444,10 @@ async fn populated_tenant(s: &Stack, prefix: &str) -> TenantId {
         )
         .await
         .unwrap();
-    let admin = principal(Role::TenantAdmin, Some(&tenant));
+    let admin = Principal {
+        email: Some(zerodesk_domain::AccountRef::parse("root@acme.example").unwrap()),
+        ..principal(Role::TenantAdmin, Some(&tenant))
+    };
     s.admin
         .put_connection(
             RequestedBy {
@@ -451,7 +457,11 @@ async fn populated_tenant(s: &Stack, prefix: &str) -> TenantId {
             ConnectionInput {
                 provider: "okta".into(),
                 directory: "acme.okta.example".into(),
-                credentials: serde_json::json!("okta-api-key-SECRET"),
+                credentials: serde_json::json!({
+                    "provider": "okta_api_token",
+                    "org_url": "https://acme.okta.example",
+                    "api_token": "okta-api-key-SECRET",
+                }),
             },
         )
         .await

@@ -135,6 +135,19 @@ impl<D: TenantDb> TicketStore for DynamoTickets<D> {
         self.tickets(scope).await?.create(scope, ticket).await
     }
 
+    async fn create_counted(
+        &self,
+        scope: &TenantScope,
+        ticket: &Ticket,
+        limits: &[(RateBucket, u32)],
+        now: DateTime<Utc>,
+    ) -> Result<(), RateLimitError> {
+        self.tickets(scope)
+            .await?
+            .create_counted(scope, ticket, limits, now)
+            .await
+    }
+
     async fn get(&self, scope: &TenantScope, id: &TicketId) -> Result<Option<Ticket>, StoreError> {
         self.tickets(scope).await?.get(scope, id).await
     }

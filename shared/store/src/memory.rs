@@ -72,6 +72,8 @@ fn page_of<T: Clone>(
 #[derive(Debug, Clone, Default)]
 pub struct MemoryTickets {
     items: Arc<Mutex<BTreeMap<(TenantId, String), Ticket>>>,
+    /// The filing counters, as the DynamoDB adapter keeps them beside the tickets.
+    counters: MemoryRateLimits,
     pub outage: Outage,
 }
 
@@ -118,6 +120,27 @@ impl TicketStore for MemoryTickets {
         if items.contains_key(&key) {
             return Err(StoreError::AlreadyExists);
         }
+        items.insert(key, ticket.clone());
+        Ok(())
+    }
+
+    /// Checks every limit before anything is counted or written, as the
+    /// transaction does.
+    async fn create_counted(
+        &self,
+        scope: &TenantScope,
+        ticket: &Ticket,
+        limits: &[(RateBucket, u32)],
+        now: DateTime<Utc>,
+    ) -> Result<(), RateLimitError> {
+        self.outage.check()?;
+        Self::check_tenant(scope, ticket)?;
+        let mut items = lock(&self.items);
+        let key = (scope.tenant().clone(), ticket.id.to_string());
+        if items.contains_key(&key) {
+            return Err(StoreError::AlreadyExists.into());
+        }
+        self.counters.consume_all(scope, limits, now)?;
         items.insert(key, ticket.clone());
         Ok(())
     }
@@ -388,7 +411,36 @@ impl MemoryRateLimits {
     }
 }
 
-const WINDOW_SECONDS: i64 = 3600;
+impl MemoryRateLimits {
+    /// Counts one against every bucket if all are under their limits, and
+    /// against none otherwise.
+    fn consume_all(
+        &self,
+        scope: &TenantScope,
+        limits: &[(RateBucket, u32)],
+        now: DateTime<Utc>,
+    ) -> Result<(), RateLimitError> {
+        let mut counts = lock(&self.counts);
+        let keys: Vec<_> = limits
+            .iter()
+            .map(|(bucket, limit)| {
+                let (start, left) = bucket.window(now);
+                ((scope.tenant().clone(), bucket.name(), start), *limit, left)
+            })
+            .collect();
+        for (key, limit, left) in &keys {
+            if counts.get(key).copied().unwrap_or(0) >= *limit {
+                return Err(RateLimitError::Limited {
+                    retry_after_seconds: *left,
+                });
+            }
+        }
+        for (key, _, _) in keys {
+            *counts.entry(key).or_insert(0) += 1;
+        }
+        Ok(())
+    }
+}
 
 impl RateCounters for MemoryRateLimits {
     async fn consume(
@@ -399,20 +451,7 @@ impl RateCounters for MemoryRateLimits {
         now: DateTime<Utc>,
     ) -> Result<(), RateLimitError> {
         self.outage.check()?;
-        let window_start = now.timestamp() - now.timestamp().rem_euclid(WINDOW_SECONDS);
-        let mut counts = lock(&self.counts);
-        let count = counts
-            .entry((scope.tenant().clone(), bucket.name(), window_start))
-            .or_insert(0);
-        if *count >= limit {
-            let window_end = window_start + WINDOW_SECONDS;
-            return Err(RateLimitError::Limited {
-                retry_after_seconds: u64::try_from((window_end - now.timestamp()).max(1))
-                    .unwrap_or(1),
-            });
-        }
-        *count += 1;
-        Ok(())
+        self.consume_all(scope, &[(bucket.clone(), limit)], now)
     }
 }
 

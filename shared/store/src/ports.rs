@@ -23,6 +23,16 @@ pub trait TicketStore: Send + Sync {
         ticket: &Ticket,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Stores a new ticket counted against `limits`, atomically: nothing is
+    /// written when a limit is reached (`Limited`) or the id is taken.
+    fn create_counted(
+        &self,
+        scope: &TenantScope,
+        ticket: &Ticket,
+        limits: &[(RateBucket, u32)],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), RateLimitError>> + Send;
+
     /// One ticket, read strongly consistent.
     fn get(
         &self,

@@ -9,6 +9,7 @@ use zerodesk_domain::{AccountRef, TenantScope, Ticket, TicketId, TicketState};
 use crate::error::{StoreError, from_sdk};
 use crate::item::{DOC, Item, PK, SK, doc, expiry, s, to_doc};
 use crate::page::{Page, PageRequest, decode_cursor, encode_cursor};
+use crate::rate_limit::{CounterIncrement, RateBucket, RateLimitError};
 
 const BY_REQUESTER: &str = "by_requester";
 const REQUESTER_KEY: &str = "requester_key";
@@ -73,6 +74,63 @@ impl TicketRepo {
             .await
             .map_err(|e| from_sdk(e, StoreError::AlreadyExists))?;
         Ok(())
+    }
+
+    /// Stores a new ticket and counts it against `limits` in one
+    /// `TransactWriteItems`: the ticket is written only if every counter is
+    /// under its limit, and a counter moves only if the ticket is written.
+    /// The counters live in the tickets table beside the tenant's tickets.
+    pub async fn create_counted(
+        &self,
+        scope: &TenantScope,
+        ticket: &Ticket,
+        limits: &[(RateBucket, u32)],
+        now: DateTime<Utc>,
+    ) -> Result<(), RateLimitError> {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::item(scope, ticket, None)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Corrupt(format!("ticket put: {e}")))?;
+        let mut request = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build());
+        let mut waits = Vec::with_capacity(limits.len());
+        for (bucket, limit) in limits {
+            let increment = CounterIncrement::new(scope, bucket, *limit, now);
+            waits.push(increment.retry_after_seconds);
+            request = request.transact_items(
+                TransactWriteItem::builder()
+                    .update(increment.transact_update(&self.table)?)
+                    .build(),
+            );
+        }
+        let Err(err) = request.send().await else {
+            return Ok(());
+        };
+        // Which condition failed: the ticket's (index 0) or a counter's.
+        let failed: Vec<usize> = match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
+                .cancellation_reasons()
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                .map(|(i, _)| i)
+                .collect(),
+            _ => Vec::new(),
+        };
+        match failed.first() {
+            Some(0) => Err(StoreError::AlreadyExists.into()),
+            Some(i) => Err(RateLimitError::Limited {
+                retry_after_seconds: waits.get(i - 1).copied().unwrap_or(60),
+            }),
+            None => Err(from_sdk(err, StoreError::Conflict).into()),
+        }
     }
 
     pub async fn get(

@@ -364,3 +364,61 @@ async fn the_rate_limit_refuses_past_the_limit_with_retry_after() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_filing_past_its_limit_writes_neither_the_ticket_nor_a_count() {
+    let (db, aws) = dynamodb().await;
+    let repo = TicketRepo::new(db, &aws.names.tables.tickets);
+    let a = scope("filing-limit");
+    let now = Utc::now();
+    let limits = [
+        (RateBucket::Caller("alice-sub".into()), 2),
+        (RateBucket::TenantWrites, 3),
+    ];
+    for _ in 0..2 {
+        let t = ticket(&a, "alice@demo.example");
+        repo.create_counted(&a, &t, &limits, now).await.unwrap();
+    }
+    let refused = ticket(&a, "alice@demo.example");
+    match repo.create_counted(&a, &refused, &limits, now).await {
+        Err(RateLimitError::Limited {
+            retry_after_seconds,
+        }) => assert!((1..=60).contains(&retry_after_seconds)),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(
+        repo.get(&a, &refused.id).await.unwrap().is_none(),
+        "nothing partial is stored"
+    );
+    // The refused filing moved no counter: the tenant still has one left,
+    // which another caller gets; then the tenant's limit refuses too.
+    let bob = [
+        (RateBucket::Caller("bob-sub".into()), 2),
+        (RateBucket::TenantWrites, 3),
+    ];
+    repo.create_counted(&a, &ticket(&a, "bob@demo.example"), &bob, now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        repo.create_counted(&a, &ticket(&a, "bob@demo.example"), &bob, now)
+            .await,
+        Err(RateLimitError::Limited { .. })
+    ));
+    // An id already taken is told apart from a limit, and counts nothing.
+    let again = ticket(&a, "carol@demo.example");
+    let fresh = [(RateBucket::Caller("carol-sub".into()), 5)];
+    repo.create_counted(&a, &again, &fresh, now).await.unwrap();
+    assert!(matches!(
+        repo.create_counted(&a, &again, &fresh, now).await,
+        Err(RateLimitError::Store(StoreError::AlreadyExists))
+    ));
+    // The next minute starts afresh.
+    repo.create_counted(
+        &a,
+        &ticket(&a, "alice@demo.example"),
+        &limits,
+        now + Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+}

@@ -30,6 +30,7 @@ use crate::context::{Ports, Services};
 use crate::error::WorkflowError;
 use crate::verification::VerificationRequested;
 use crate::view::TicketView;
+use crate::write_limits::count_write;
 
 /// What a successful (or replayed) action returns.
 #[derive(Debug)]
@@ -205,6 +206,7 @@ impl<P: Ports> Services<P> {
         action: DirectoryAction,
     ) -> Result<ActionResult, WorkflowError> {
         let (scope, policy) = self.admit(principal).await?;
+        count_write(&self.counters, &scope, principal, self.clock.now()).await?;
         let ticket = self.ticket(&scope, id).await?;
         let granted = match grant(principal, &ticket) {
             Ok(g) => g,

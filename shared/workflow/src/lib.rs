@@ -11,6 +11,7 @@ pub mod not_me;
 pub mod tickets;
 pub mod verification;
 pub mod view;
+pub mod write_limits;
 
 pub use access::{ActionGrant, ActionRefusal};
 pub use actions::{ActionResult, Initiator};

@@ -18,6 +18,7 @@ use zerodesk_triage::{TicketText, classify, redact};
 use crate::access::can_read;
 use crate::context::{Ports, Services};
 use crate::error::WorkflowError;
+use crate::write_limits::{count_write, filing_limits};
 
 pub const MAX_SUBJECT_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 10_000;
@@ -142,7 +143,9 @@ impl<P: Ports> Services<P> {
             created_at: now,
             updated_at: now,
         };
-        self.tickets.create(&scope, &ticket).await?;
+        self.tickets
+            .create_counted(&scope, &ticket, &filing_limits(principal), now)
+            .await?;
         let mut events = vec![
             event(
                 &scope,
@@ -270,6 +273,7 @@ impl<P: Ports> Services<P> {
         reason: Option<String>,
     ) -> Result<Ticket, WorkflowError> {
         let (scope, policy) = self.admit(principal).await?;
+        count_write(&self.counters, &scope, principal, self.clock.now()).await?;
         let mut ticket = self
             .tickets
             .get(&scope, id)

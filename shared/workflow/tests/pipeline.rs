@@ -1044,3 +1044,75 @@ async fn protection_resolved_in_another_directory_escalates_everyone() {
     assert_eq!(stored.state, TicketState::Escalated);
     assert!(w.directory.calls_to(MemoryOp::ResetPassword).is_empty());
 }
+
+#[tokio::test]
+async fn a_person_filing_past_the_limit_is_refused_with_retry_after_and_nothing_is_stored() {
+    use zerodesk_workflow::write_limits::FILINGS_PER_PERSON_PER_MINUTE;
+    let w = world().await;
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    for _ in 0..FILINGS_PER_PERSON_PER_MINUTE {
+        w.services
+            .file_ticket(&alice, &corr(), ticket("Printer", "The printer is jammed"))
+            .await
+            .unwrap();
+    }
+    let stored_before = w.services.tickets.all().len();
+    let refused = w
+        .services
+        .file_ticket(&alice, &corr(), ticket("Printer", "The printer is jammed"))
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(WorkflowError::RateLimited { retry_after_seconds }) if (1..=60).contains(&retry_after_seconds)
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        w.services.tickets.all().len(),
+        stored_before,
+        "nothing stored"
+    );
+    // Another person of the same tenant is not held up by alice.
+    let bob = person(&w.tenant, Role::TenantUser, "bob@demo.example");
+    w.services
+        .file_ticket(&bob, &corr(), ticket("Printer", "The printer is jammed"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn requests_for_made_up_ticket_ids_are_counted_and_refused_before_any_read() {
+    use zerodesk_workflow::write_limits::WRITES_PER_CALLER_PER_MINUTE;
+    let w = world().await;
+    let mallory = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    for _ in 0..WRITES_PER_CALLER_PER_MINUTE {
+        let r = w
+            .services
+            .run_action(
+                &mallory,
+                &corr(),
+                &TicketId::generate(),
+                DirectoryAction::Reset,
+            )
+            .await;
+        assert!(matches!(r, Err(WorkflowError::NotFound)), "{r:?}");
+    }
+    let r = w
+        .services
+        .run_action(
+            &mallory,
+            &corr(),
+            &TicketId::generate(),
+            DirectoryAction::Reset,
+        )
+        .await;
+    assert!(matches!(r, Err(WorkflowError::RateLimited { .. })), "{r:?}");
+    // Others of the tenant still get through.
+    let bob = person(&w.tenant, Role::TenantUser, "bob@demo.example");
+    let r = w
+        .services
+        .run_action(&bob, &corr(), &TicketId::generate(), DirectoryAction::Reset)
+        .await;
+    assert!(matches!(r, Err(WorkflowError::NotFound)), "{r:?}");
+}

@@ -35,15 +35,17 @@ async fn harness() -> Harness {
     let directory = zerodesk_directory::MemoryDirectory::new();
     Harness {
         app: App {
-            admin: Admin::new(
-                MemoryTenants::new(),
-                MemoryTickets::new(),
-                audit.clone(),
-                secrets.clone(),
-                directory.clone(),
-                publisher.clone(),
-                SystemClock,
-            ),
+            admin: Admin {
+                tenants: MemoryTenants::new(),
+                tickets: MemoryTickets::new(),
+                audit: audit.clone(),
+                vault: secrets.clone(),
+                directories: directory.clone(),
+                counters: zerodesk_store::MemoryRateLimits::new(),
+                publisher: publisher.clone(),
+                clock: SystemClock,
+                gate: zerodesk_store::TenantGate::default(),
+            },
             claim_names: ClaimNames::default(),
         },
         publisher,
@@ -520,4 +522,46 @@ async fn unknown_routes_and_missing_claims_are_refused() {
     )
     .await;
     assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn an_administrator_changing_the_policy_past_the_limit_gets_429_with_retry_after() {
+    use zerodesk_admin::ADMIN_WRITES_PER_CALLER_PER_MINUTE;
+    let h = harness().await;
+    let tenant = onboard(&h, "limits").await;
+    let put_policy = || {
+        request(
+            PUT_CONNECTION,
+            "PUT /policy",
+            "/policy",
+            &tenant_claims(&tenant, "tenant_admin"),
+            Some(json!({"auto_resolve": ["password_reset"]})),
+        )
+    };
+    for _ in 0..ADMIN_WRITES_PER_CALLER_PER_MINUTE {
+        let r = handle(&h.app, put_policy()).await;
+        assert_eq!(r.status(), 200, "{}", body_text(&r));
+    }
+    let refused = handle(&h.app, put_policy()).await;
+    assert_eq!(refused.status(), 429, "{}", body_text(&refused));
+    assert_eq!(body_json(&refused)["error"]["code"], "rate_limited");
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    // Reading is not a change and is not held up.
+    let read = handle(
+        &h.app,
+        request(
+            GET_AUDIT,
+            "GET /policy",
+            "/policy",
+            &tenant_claims(&tenant, "tenant_admin"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(read.status(), 200);
 }
