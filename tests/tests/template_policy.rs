@@ -1430,7 +1430,7 @@ fn functions_reaching_credentials(template: &Template) -> Vec<&'static str> {
                     .get(role)
                     .into_iter()
                     .flatten()
-                    .any(|s| opens_credentials(s))
+                    .any(&opens_credentials)
             })
         })
         .collect()
