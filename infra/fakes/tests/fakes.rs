@@ -411,9 +411,13 @@ async fn the_local_stack_gets_all_three_fakes_on_loopback() {
         .await
         .unwrap();
     let env = fakes.endpoint_env();
-    assert_eq!(env.len(), 4);
+    assert_eq!(env.len(), 5);
     for (name, value) in env {
-        assert!(value.starts_with("http://127.0.0.1:"), "{name}={value}");
+        if name == "DIRECTORY_ALLOW_LOOPBACK" {
+            assert_eq!(value, "true", "the connectors may reach the fakes");
+        } else {
+            assert!(value.starts_with("http://127.0.0.1:"), "{name}={value}");
+        }
     }
     assert!(
         fakes
