@@ -541,6 +541,7 @@ async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
         "a token appeared in the stack's output"
     );
 
+    security_findings_hold_from_outside(&stack, &api, &http).await;
     every_sample_event_is_accepted_by_its_function(&stack);
 
     // SIGTERM: everything stops, nothing keeps listening, no child survives.
@@ -663,4 +664,212 @@ fn every_sample_event_is_accepted_by_its_function(stack: &Running) {
         "sample events not accepted:\n{}",
         wrong.join("\n")
     );
+}
+
+/// Every verification link the emulator's SES has sent so far, oldest first.
+async fn links_sent(http: &reqwest::Client, moto: &str, api: &str) -> Vec<String> {
+    let sent = http
+        .get(format!("{moto}/moto-api/data.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = format!("{api}/verify#");
+    sent.split(marker.as_str())
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+                .collect()
+        })
+        .collect()
+}
+
+/// Files a ticket as `who` and returns its id.
+async fn file_as(
+    http: &reqwest::Client,
+    api: &str,
+    who: &str,
+    subject: &str,
+    body: &str,
+) -> String {
+    let r = http
+        .post(format!("{api}/tickets"))
+        .bearer_auth(who)
+        .json(&json!({"subject": subject, "body": body}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let ticket: Value = r.json().await.unwrap();
+    ticket["id"].as_str().unwrap().to_owned()
+}
+
+/// The security review's findings, seen from outside the local stack: a
+/// suspended account is never reset; an approval by the account's owner is
+/// refused; a decision made stale by the admin changes nothing when the
+/// owner confirms; one caller's flood of resets is cut off while another
+/// tenant is served.
+async fn security_findings_hold_from_outside(stack: &Running, api: &str, http: &reqwest::Client) {
+    let moto = stack.state()["moto_endpoint"].as_str().unwrap().to_owned();
+    let post = |url: String, who: String, body: Value| {
+        let http = http.clone();
+        async move {
+            let request = http.post(url).bearer_auth(who);
+            let request = if body.is_null() {
+                request
+            } else {
+                request.json(&body)
+            };
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            let retry_after = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (
+                status,
+                r.json::<Value>().await.unwrap_or(Value::Null),
+                retry_after,
+            )
+        }
+    };
+
+    // dave was suspended by an administrator: his self-reset changes nothing.
+    let dave = stack.token("demo", "tenant_user", "dave@demo.example");
+    let id = file_as(
+        http,
+        api,
+        &dave,
+        "Forgot my password",
+        "I forgot my password",
+    )
+    .await;
+    let (status, body, _) = post(
+        format!("{api}/tickets/{id}/reset"),
+        dave.clone(),
+        Value::Null,
+    )
+    .await;
+    assert!(matches!(status, 409 | 422), "{status} {body}");
+    let ticket: Value = http
+        .get(format!("{api}/tickets/{id}"))
+        .bearer_auth(&dave)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ticket["state"], "escalated", "{ticket}");
+    assert_eq!(
+        ticket["reason"], "account is suspended by an administrator",
+        "{ticket}"
+    );
+
+    // A manager may not approve a reset of her own account.
+    let alice = stack.token("demo", "tenant_user", "alice@demo.example");
+    let id = file_as(
+        http,
+        api,
+        &alice,
+        "Password reset",
+        "Please reset the password for carol@demo.example",
+    )
+    .await;
+    let carol = stack.token("demo", "tenant_manager", "carol@demo.example");
+    let (status, body, _) = post(format!("{api}/tickets/{id}/approve"), carol, Value::Null).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "id", "{body}");
+
+    // The owner was asked; then the admin switched automation off; the
+    // owner's confirmation changes nothing and the ticket escalates.
+    let before = links_sent(http, &moto, api).await;
+    let id = file_as(
+        http,
+        api,
+        &alice,
+        "Forgot my password",
+        "I forgot my password again",
+    )
+    .await;
+    let mut link = None;
+    for _ in 0..100 {
+        let now = links_sent(http, &moto, api).await;
+        if let Some(new) = now.into_iter().find(|l| !before.contains(l)) {
+            link = Some(new);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let link = link.expect("the auto_resolve triage asked the owner");
+    let root = stack.token("demo", "tenant_admin", "root@demo.example");
+    let policy = |auto: Value| {
+        let http = http.clone();
+        let root = root.clone();
+        let url = format!("{api}/policy");
+        async move {
+            let r = http
+                .put(url)
+                .bearer_auth(root)
+                .json(&json!({"auto_resolve": auto}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+        }
+    };
+    policy(json!([])).await;
+    let answered = http
+        .post(format!("{api}/verify"))
+        .json(&json!({"step": "confirm", "token": link}))
+        .send()
+        .await
+        .unwrap();
+    let answered: Value = answered.json().await.unwrap();
+    assert_eq!(answered["status"], "escalated", "{answered}");
+    assert!(answered.get("temporary_password").is_none(), "{answered}");
+    policy(json!(["password_reset", "account_unlock"])).await;
+    let ticket: Value = http
+        .get(format!("{api}/tickets/{id}"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ticket["state"], "escalated", "{ticket}");
+
+    // One caller's flood of resets for made-up tickets is cut off with 429
+    // and Retry-After; another tenant's requests are still served.
+    let mallory = stack.token("demo", "tenant_user", "mallory@demo.example");
+    let mut limited = None;
+    for n in 0..40 {
+        let made_up = format!("01ARZ3NDEKTSV4RRFFQ69G5F{n:02}");
+        let (status, body, retry_after) = post(
+            format!("{api}/tickets/{made_up}/reset"),
+            mallory.clone(),
+            Value::Null,
+        )
+        .await;
+        if status == 429 {
+            limited = Some((n, retry_after));
+            break;
+        }
+        assert_eq!(status, 404, "{body}");
+    }
+    let (n, retry_after) = limited.expect("the flood was cut off");
+    assert_eq!(n, 30, "30 a minute, then 429");
+    assert!(retry_after.is_some_and(|s| s.parse::<u64>().is_ok_and(|s| (1..=60).contains(&s))));
+    let eve = stack.token("other", "tenant_user", "eve@other.example");
+    let (status, body, _) = post(
+        format!("{api}/tickets/01ARZ3NDEKTSV4RRFFQ69G5FZZ/reset"),
+        eve,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 404, "another tenant is served: {body}");
 }

@@ -99,10 +99,16 @@ impl<P: AdminPorts> Admin<P> {
     ) -> Result<(TenantScope, TenantPolicy), AdminError> {
         let (scope, policy) = self.tenant_scope(by, action).await?;
         let now = self.now();
-        let caller = RateBucket::Caller(format!("admin#{}", by.principal.subject));
+        let caller = RateBucket::Caller {
+            routes: "admin",
+            subject: by.principal.subject.clone(),
+        };
         for (bucket, limit) in [
             (caller, ADMIN_WRITES_PER_CALLER_PER_MINUTE),
-            (RateBucket::TenantWrites, ADMIN_WRITES_PER_TENANT_PER_MINUTE),
+            (
+                RateBucket::TenantWrites { routes: "admin" },
+                ADMIN_WRITES_PER_TENANT_PER_MINUTE,
+            ),
         ] {
             self.counters
                 .consume(&scope, &bucket, limit, now)

@@ -20,10 +20,14 @@ pub enum RateBucket {
     Tenant,
     /// Answers to the verification page from one client address.
     PageClient(String),
-    /// Write requests of one caller (a token's subject).
-    Caller(String),
-    /// Write requests across the tenant.
-    TenantWrites,
+    /// Write requests of one caller (a token's subject) to one group of
+    /// routes (`filing`, `actions`, `admin`), each group counted apart.
+    Caller {
+        routes: &'static str,
+        subject: String,
+    },
+    /// Write requests across the tenant to one group of routes.
+    TenantWrites { routes: &'static str },
 }
 
 impl RateBucket {
@@ -32,15 +36,15 @@ impl RateBucket {
             RateBucket::Account(a) => format!("account#{a}"),
             RateBucket::Tenant => "tenant".to_owned(),
             RateBucket::PageClient(address) => format!("page-client#{address}"),
-            RateBucket::Caller(subject) => format!("caller#{subject}"),
-            RateBucket::TenantWrites => "tenant-writes".to_owned(),
+            RateBucket::Caller { routes, subject } => format!("caller#{routes}#{subject}"),
+            RateBucket::TenantWrites { routes } => format!("tenant-writes#{routes}"),
         }
     }
 
     /// How long one counting window lasts.
     pub fn window_seconds(&self) -> i64 {
         match self {
-            RateBucket::Caller(_) | RateBucket::TenantWrites => 60,
+            RateBucket::Caller { .. } | RateBucket::TenantWrites { .. } => 60,
             RateBucket::Account(_) | RateBucket::Tenant | RateBucket::PageClient(_) => 3600,
         }
     }

@@ -372,8 +372,14 @@ async fn a_filing_past_its_limit_writes_neither_the_ticket_nor_a_count() {
     let a = scope("filing-limit");
     let now = Utc::now();
     let limits = [
-        (RateBucket::Caller("alice-sub".into()), 2),
-        (RateBucket::TenantWrites, 3),
+        (
+            RateBucket::Caller {
+                routes: "filing",
+                subject: "alice-sub".into(),
+            },
+            2,
+        ),
+        (RateBucket::TenantWrites { routes: "filing" }, 3),
     ];
     for _ in 0..2 {
         let t = ticket(&a, "alice@demo.example");
@@ -393,8 +399,14 @@ async fn a_filing_past_its_limit_writes_neither_the_ticket_nor_a_count() {
     // The refused filing moved no counter: the tenant still has one left,
     // which another caller gets; then the tenant's limit refuses too.
     let bob = [
-        (RateBucket::Caller("bob-sub".into()), 2),
-        (RateBucket::TenantWrites, 3),
+        (
+            RateBucket::Caller {
+                routes: "filing",
+                subject: "bob-sub".into(),
+            },
+            2,
+        ),
+        (RateBucket::TenantWrites { routes: "filing" }, 3),
     ];
     repo.create_counted(&a, &ticket(&a, "bob@demo.example"), &bob, now)
         .await
@@ -406,7 +418,13 @@ async fn a_filing_past_its_limit_writes_neither_the_ticket_nor_a_count() {
     ));
     // An id already taken is told apart from a limit, and counts nothing.
     let again = ticket(&a, "carol@demo.example");
-    let fresh = [(RateBucket::Caller("carol-sub".into()), 5)];
+    let fresh = [(
+        RateBucket::Caller {
+            routes: "filing",
+            subject: "carol-sub".into(),
+        },
+        5,
+    )];
     repo.create_counted(&a, &again, &fresh, now).await.unwrap();
     assert!(matches!(
         repo.create_counted(&a, &again, &fresh, now).await,

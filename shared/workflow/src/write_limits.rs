@@ -38,8 +38,17 @@ pub(crate) fn filing_limits(principal: &Principal) -> [(RateBucket, u32); 2] {
         FILINGS_PER_PERSON_PER_MINUTE
     };
     [
-        (RateBucket::Caller(principal.subject.clone()), per_caller),
-        (RateBucket::TenantWrites, FILINGS_PER_TENANT_PER_MINUTE),
+        (
+            RateBucket::Caller {
+                routes: "filing",
+                subject: principal.subject.clone(),
+            },
+            per_caller,
+        ),
+        (
+            RateBucket::TenantWrites { routes: "filing" },
+            FILINGS_PER_TENANT_PER_MINUTE,
+        ),
     ]
 }
 
@@ -51,14 +60,17 @@ pub(crate) async fn count_write(
     principal: &Principal,
     now: DateTime<Utc>,
 ) -> Result<(), WorkflowError> {
-    let caller = RateBucket::Caller(format!("writes#{}", principal.subject));
+    let caller = RateBucket::Caller {
+        routes: "actions",
+        subject: principal.subject.clone(),
+    };
     counters
         .consume(scope, &caller, WRITES_PER_CALLER_PER_MINUTE, now)
         .await?;
     counters
         .consume(
             scope,
-            &RateBucket::TenantWrites,
+            &RateBucket::TenantWrites { routes: "actions" },
             WRITES_PER_TENANT_PER_MINUTE,
             now,
         )
