@@ -322,7 +322,7 @@ impl MicrosoftGraph {
             .bearer_auth(token.expose())
             .send()
             .await
-            .map_err(|e| self.unsent(e))?;
+            .map_err(|e| self.transport.transport_error(e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(Ok(response));
@@ -344,22 +344,6 @@ impl MicrosoftGraph {
             self.tokens.clear().await;
         }
         Err(self.transport.status_error(status))
-    }
-
-    /// A request that got no answer; the URL names the account, so it is
-    /// dropped from the error chain.
-    fn unsent(&self, e: reqwest::Error) -> DirectoryError {
-        if e.is_timeout() {
-            DirectoryError::Timeout {
-                provider: Provider::MicrosoftGraph,
-            }
-        } else {
-            DirectoryError::Unavailable {
-                provider: Provider::MicrosoftGraph,
-                status: None,
-                source: Some(e.without_url()),
-            }
-        }
     }
 
     async fn authorized_json<T: serde::de::DeserializeOwned>(

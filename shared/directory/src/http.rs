@@ -171,7 +171,9 @@ impl Transport {
         }
     }
 
-    fn transport_error(&self, e: reqwest::Error) -> DirectoryError {
+    /// A request that got no answer. The URL names the account, so it is
+    /// dropped from the error chain.
+    pub(crate) fn transport_error(&self, e: reqwest::Error) -> DirectoryError {
         if e.is_timeout() {
             DirectoryError::Timeout {
                 provider: self.provider,
@@ -192,7 +194,7 @@ impl Transport {
 /// When a throttled request may be tried again: `Retry-After` in seconds
 /// (Graph), else `X-Rate-Limit-Reset` as epoch seconds (Okta). At most an
 /// hour, so a wrong header cannot park a ticket for ever.
-fn retry_after(
+pub(crate) fn retry_after(
     headers: &reqwest::header::HeaderMap,
     now: std::time::SystemTime,
 ) -> Option<Duration> {
@@ -245,17 +247,19 @@ fn google_quota_refusal(body: &[u8]) -> bool {
     })
 }
 
+/// An OAuth token endpoint's answer.
 #[derive(Deserialize)]
-struct TokenResponse {
-    access_token: Secret,
-    token_type: String,
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: Secret,
+    pub(crate) token_type: String,
     #[serde(default)]
-    expires_in: Option<u64>,
+    pub(crate) expires_in: Option<u64>,
 }
 
+/// An OAuth token endpoint's refusal; only the code is ever read.
 #[derive(Deserialize)]
-struct OAuthError {
-    error: String,
+pub(crate) struct OAuthError {
+    pub(crate) error: String,
 }
 
 /// Maps an OAuth error code to a static string, so no provider-chosen text

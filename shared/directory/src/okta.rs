@@ -26,7 +26,9 @@ use crate::credentials::{
     DirectoryEndpoints, OktaApiToken, OktaServiceApp, okta_org_url, rsa_signing_key,
 };
 use crate::error::DirectoryError;
-use crate::http::{Transport, empty_body, endpoint, same_origin};
+use crate::http::{
+    OAuthError, TokenResponse, Transport, empty_body, endpoint, retry_after, same_origin,
+};
 use crate::model::{
     AccessRevocation, AccountState, ConnectionReport, Directory, DirectoryGroup, DirectoryUser,
     OwnerChannels, Provider, PushChallenge, PushResult, RequirementKind, RequirementStatus,
@@ -228,19 +230,6 @@ struct TempPasswordResponse {
     temp_password: Secret,
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: Secret,
-    token_type: String,
-    #[serde(default)]
-    expires_in: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct OAuthError {
-    error: String,
-}
-
 #[derive(Serialize)]
 struct ClientAssertionClaims<'a> {
     iss: &'a str,
@@ -340,7 +329,7 @@ impl Okta {
                 .form(&form)
                 .send()
                 .await
-                .map_err(|e| self.request_failed(e))?;
+                .map_err(|e| self.transport.transport_error(e))?;
             let status = response.status();
             let headers = response.headers().clone();
             let body = self.transport.read_body(response).await?;
@@ -354,7 +343,7 @@ impl Okta {
             if status == StatusCode::TOO_MANY_REQUESTS {
                 return Err(DirectoryError::RateLimited {
                     provider: Provider::Okta,
-                    retry_after: okta_retry_after(&headers, std::time::SystemTime::now()),
+                    retry_after: retry_after(&headers, std::time::SystemTime::now()),
                 });
             }
             if status.is_server_error() {
@@ -652,20 +641,6 @@ impl Okta {
         self.authorized(request).await
     }
 
-    fn request_failed(&self, e: reqwest::Error) -> DirectoryError {
-        if e.is_timeout() {
-            DirectoryError::Timeout {
-                provider: Provider::Okta,
-            }
-        } else {
-            DirectoryError::Unavailable {
-                provider: Provider::Okta,
-                status: None,
-                source: Some(e.without_url()),
-            }
-        }
-    }
-
     /// A token per scope (Okta refuses the whole request with
     /// `invalid_scope` when one scope is not granted, so each is asked
     /// alone), whether the tokens are DPoP-bound, and the service app's own
@@ -961,22 +936,6 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-}
-
-/// When Okta's token endpoint may be asked again: `X-Rate-Limit-Reset`, in
-/// epoch seconds, at most an hour away.
-fn okta_retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
-    let reset = header_text(headers, "x-rate-limit-reset")?
-        .trim()
-        .parse::<u64>()
-        .ok()?;
-    let reset = std::time::UNIX_EPOCH + Duration::from_secs(reset);
-    Some(
-        reset
-            .duration_since(now)
-            .unwrap_or(Duration::ZERO)
-            .min(Duration::from_secs(3600)),
-    )
 }
 
 /// An OAuth error code from Okta's token endpoint as a fixed string, so no
@@ -1407,23 +1366,6 @@ mod tests {
         assert_eq!(claims["ath"], access_token_hash("token-value"));
         assert!(claims.get("nonce").is_none());
         assert_eq!(claims["jti"].as_str().unwrap().len(), 32);
-    }
-
-    #[test]
-    fn okta_reset_times_become_a_bounded_wait() {
-        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let mut headers = HeaderMap::new();
-        headers.insert("x-rate-limit-reset", HeaderValue::from_static("1000030"));
-        assert_eq!(
-            okta_retry_after(&headers, now),
-            Some(Duration::from_secs(30))
-        );
-        headers.insert("x-rate-limit-reset", HeaderValue::from_static("9999999999"));
-        assert_eq!(
-            okta_retry_after(&headers, now),
-            Some(Duration::from_secs(3600))
-        );
-        assert_eq!(okta_retry_after(&HeaderMap::new(), now), None);
     }
 
     #[test]
