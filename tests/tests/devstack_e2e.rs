@@ -401,15 +401,7 @@ async fn self_service_reset_audit_and_isolation_through_the_local_stack() {
         replayed, refused_unknown,
         "a used link is refused like an unknown one"
     );
-    let resolved: Value = http
-        .get(format!("{api}/tickets/{id}"))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resolved = ticket_as(&http, &api, &alice, &id).await;
     assert_eq!(resolved["state"], "resolved", "{resolved}");
 
     // The trail arrives through EventBridge and audit-write: wait for the outcome.
@@ -687,6 +679,18 @@ async fn links_sent(http: &reqwest::Client, moto: &str, api: &str) -> Vec<String
         .collect()
 }
 
+/// The ticket `id` as `who` reads it.
+async fn ticket_as(http: &reqwest::Client, api: &str, who: &str, id: &str) -> Value {
+    http.get(format!("{api}/tickets/{id}"))
+        .bearer_auth(who)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Files a ticket as `who` and returns its id.
 async fn file_as(
     http: &reqwest::Client,
@@ -754,15 +758,7 @@ async fn security_findings_hold_from_outside(stack: &Running, api: &str, http: &
     )
     .await;
     assert!(matches!(status, 409 | 422), "{status} {body}");
-    let ticket: Value = http
-        .get(format!("{api}/tickets/{id}"))
-        .bearer_auth(&dave)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ticket = ticket_as(http, api, &dave, &id).await;
     assert_eq!(ticket["state"], "escalated", "{ticket}");
     assert_eq!(
         ticket["reason"], "account is suspended by an administrator",
@@ -832,15 +828,7 @@ async fn security_findings_hold_from_outside(stack: &Running, api: &str, http: &
     assert_eq!(answered["status"], "escalated", "{answered}");
     assert!(answered.get("temporary_password").is_none(), "{answered}");
     policy(json!(["password_reset", "account_unlock"])).await;
-    let ticket: Value = http
-        .get(format!("{api}/tickets/{id}"))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ticket = ticket_as(http, api, &alice, &id).await;
     assert_eq!(ticket["state"], "escalated", "{ticket}");
 
     // One caller's flood of resets for made-up tickets is cut off with 429
