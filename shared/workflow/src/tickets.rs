@@ -104,6 +104,9 @@ fn event(
     DomainEvent::new(scope, Actor::of(principal), corr.clone(), p)
 }
 
+const REJECTED: &str = "rejected by a manager";
+const REJECTED_WITH_A_NOTE: &str = "rejected by a manager, with a note kept on the ticket";
+
 impl<P: Ports> Services<P> {
     /// `POST /tickets`: redact, classify, decide, store, publish.
     pub async fn file_ticket(
@@ -309,11 +312,20 @@ impl<P: Ports> Services<P> {
         }
         ticket.state = from.transition(to).map_err(|_| WorkflowError::Conflict)?;
         ticket.updated_at = self.clock.now();
-        if to == TicketState::InProgress {
+        // A manager's note is free text that may name people: it stays on
+        // the ticket, which erasure can reach, and the append-only trail
+        // records only that there was one.
+        let recorded_reason = if to == TicketState::InProgress {
             ticket.approved_by = Some(principal.subject.clone());
+            None
         } else {
-            ticket.reason = Some(reason.unwrap_or_else(|| "rejected by a manager".to_owned()));
-        }
+            let recorded = match &reason {
+                Some(_) => REJECTED_WITH_A_NOTE,
+                None => REJECTED,
+            };
+            ticket.reason = Some(reason.unwrap_or_else(|| REJECTED.to_owned()));
+            Some(recorded.to_owned())
+        };
         self.tickets
             .replace(&scope, &ticket, from, policy.retention.ticket_days)
             .await?;
@@ -325,7 +337,7 @@ impl<P: Ports> Services<P> {
                 ticket_id: ticket.id,
                 old_state: from,
                 new_state: to,
-                reason: ticket.reason.clone(),
+                reason: recorded_reason,
             },
         );
         if let Err(e) = self.publisher.publish_one(&changed).await {

@@ -1116,3 +1116,43 @@ async fn requests_for_made_up_ticket_ids_are_counted_and_refused_before_any_read
         .await;
     assert!(matches!(r, Err(WorkflowError::NotFound)), "{r:?}");
 }
+
+#[tokio::test]
+async fn a_managers_rejection_note_stays_on_the_ticket_and_never_reaches_the_trail() {
+    let w = world().await;
+    let alice = person(&w.tenant, Role::TenantUser, "alice@demo.example");
+    let manager = person(&w.tenant, Role::TenantManager, "mgr@demo.example");
+    let filed = w
+        .services
+        .file_ticket(
+            &alice,
+            &corr(),
+            ticket(
+                "Password reset",
+                "Please reset the password for carol@demo.example",
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(filed.classification.decision, Decision::NeedsApproval);
+    let note = "Carol Jones is on leave, ask her line manager Dan Smith";
+    let rejected = w
+        .services
+        .reject(
+            &manager,
+            &corr(),
+            &filed.id,
+            zerodesk_workflow::Rejection {
+                reason: Some(note.into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rejected.reason.as_deref(), Some(note), "kept on the ticket");
+    let published = format!("{:?}", w.events.events());
+    assert!(!published.contains("Carol Jones") && !published.contains("Dan Smith"));
+    assert!(
+        published.contains("rejected by a manager, with a note kept on the ticket"),
+        "{published}"
+    );
+}
