@@ -21,10 +21,11 @@ use zerodesk_template::{AttributeType, Template};
 // ---------------------------------------------------------------------------
 
 /// (function logical id, cargo package).
-const FUNCTIONS: [(&str, &str); 6] = [
+const FUNCTIONS: [(&str, &str); 7] = [
     ("TicketsFunction", "tickets"),
     ("ResetFunction", "reset"),
     ("UnlockFunction", "unlock"),
+    ("VerifyFunction", "verify"),
     ("AuditWriteFunction", "audit-write"),
     ("RetentionPurgeFunction", "retention-purge"),
     ("AdminFunction", "admin"),
@@ -1420,7 +1421,6 @@ fn functions_reaching_credentials(template: &Template) -> Vec<&'static str> {
     FUNCTIONS
         .iter()
         .map(|(function, _)| *function)
-        .chain(["VerifyFunction"])
         .filter(|function| {
             let Ok(own) = iam.function_role(function) else {
                 return true;
